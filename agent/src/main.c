@@ -1,0 +1,54 @@
+/*
+ * main.c - the dcmetrics command line. Exit codes: 0 ok, 2 bad usage or configuration,
+ * 1 runtime failure.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dcm/metrics.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: dcmetrics COMMAND [options]\n"
+          "\n"
+          "commands:\n"
+          "  run -c FILE              run the agent with a configuration\n"
+          "  demo [--json] [--speed N] [--start T] [--until T] [--duration D]\n"
+          "                           a simulated data hall with live KPIs (no network, no root)\n"
+          "  check -c FILE            validate a configuration and explain every error\n"
+          "  compute -c FILE --input CSV [--from T] [--to T] [--format json|csv] [-o FILE]\n"
+          "                           KPIs for any period from exported meter data\n"
+          "  version                  print the version\n"
+          "\n"
+          "Run 'dcmetrics COMMAND --help' for a command's options.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return dcm_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return dcm_cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return dcm_cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "compute") == 0)
+        return dcm_cmd_compute(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("dcmetrics %s (KPI rules %s)\n", DCM_VERSION, DCM_METRICS_RULESET);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "dcmetrics: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

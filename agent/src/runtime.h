@@ -1,0 +1,181 @@
+/*
+ * runtime.h - the daemon's moving parts: clock, point registry, sample bus, scheduler
+ * (collector instances on worker threads) and the pipeline thread (engine, ledger,
+ * snapshot). `run` and `demo` assemble them with dcm_runtime_*.
+ *
+ * Threads: one worker per collector instance (it owns its device connection), one pipeline
+ * thread (it alone touches the engine and the ledger), and the caller's thread (it reads
+ * snapshots). Data moves between them only through the bus and the snapshot, each behind
+ * its own mutex.
+ */
+#ifndef DCM_RUNTIME_H
+#define DCM_RUNTIME_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcm/collector.h"
+#include "dcm/config.h"
+#include "dcm/metrics.h"
+
+/* ------------------------------------------------------------------ clock */
+
+/* Real time, or simulated time running `speed` times faster from `start_ns` (demo). */
+typedef struct dcm_clock {
+    double speed;       /* 1 = real time */
+    int64_t start_ns;   /* clock value at mono_start */
+    int64_t mono_start; /* CLOCK_MONOTONIC ns when started */
+} dcm_clock;
+
+void dcm_clock_init(dcm_clock *c, double speed, int64_t start_ns);
+int64_t dcm_clock_now(const dcm_clock *c);
+/* Real nanoseconds that correspond to d of clock time (at least 1 ms). */
+int64_t dcm_clock_real_ns(const dcm_clock *c, int64_t d);
+int64_t dcm_realtime_ns(void);
+int64_t dcm_monotonic_ns(void);
+/* Sleeps up to ns real nanoseconds or until *stop becomes true (checked every 50 ms). */
+void dcm_sleep_ns(int64_t ns, const volatile bool *stop);
+
+/* ----------------------------------------------------------------- points */
+
+typedef struct dcm_point {
+    char *id;            /* "<instance>.<name>" */
+    char *unit;          /* as declared by the collector */
+    const char *engine_unit; /* kW, kWh, m3, m3/h, %, or the declared unit if not integrated */
+    double factor;       /* declared unit -> engine unit */
+    dcm_kind kind;
+    dcm_quantity quantity;
+    dcm_point_def def;   /* roles and zone from the site model */
+    bool mapped;         /* feeds at least one role */
+    uint32_t instance;   /* index of the collector instance */
+    int64_t ledger_key;
+    /* Latest sample, for snapshots (written by the pipeline thread). */
+    double last_value;
+    int64_t last_ts_ns;
+    dcm_quality last_quality;
+} dcm_point;
+
+typedef struct dcm_points {
+    pthread_mutex_t lock; /* guards growth and the latest-sample fields */
+    dcm_point *items;
+    size_t count, cap;
+} dcm_points;
+
+/* ------------------------------------------------------------------- bus */
+
+/* A sample whose point is DCM_SAMPLE_WATERMARK is a marker, not a reading: instance
+ * `value` has emitted every sample up to ts_ns (INT64_MAX: it has stopped for good).
+ * In accelerated time the engine's windows close on the lowest watermark, not on the
+ * clock, so a minute never closes before every collector has delivered it. */
+#define DCM_SAMPLE_WATERMARK UINT32_MAX
+
+typedef struct dcm_sample {
+    uint32_t point;
+    uint8_t quality; /* dcm_quality */
+    int64_t ts_ns;
+    double value;    /* engine unit */
+} dcm_sample;
+
+/* Bounded multi-producer single-consumer queue. Producers push whole batches (one lock
+ * per poll); when the queue is full they wait up to `block_ms` and then drop the batch,
+ * counting every sample dropped: never silent. */
+typedef struct dcm_bus {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    dcm_sample *ring;
+    size_t cap, head, count;
+    uint64_t pushed, dropped;
+    bool closed;
+} dcm_bus;
+
+int dcm_bus_init(dcm_bus *b, size_t cap);
+void dcm_bus_destroy(dcm_bus *b);
+/* Returns the number of samples accepted (n, or fewer if the queue stayed full). */
+size_t dcm_bus_push(dcm_bus *b, const dcm_sample *s, size_t n, int block_ms);
+/* Pops up to max samples, waiting up to wait_ms for the first. Returns 0 on timeout or
+ * when closed and empty. */
+size_t dcm_bus_pop(dcm_bus *b, dcm_sample *out, size_t max, int wait_ms);
+void dcm_bus_close(dcm_bus *b);
+
+/* -------------------------------------------------------- latest snapshot */
+
+/* A KPI record copied out of the engine callback, for readers on other threads. */
+typedef struct dcm_record_copy {
+    bool present;
+    dcm_window window;
+    int64_t start_ns, end_ns;
+    bool interim;
+    dcm_totals totals;
+    dcm_kpi_set kpi;
+} dcm_record_copy;
+
+typedef struct dcm_instance_health {
+    char *name;
+    char *type;
+    bool up;
+    bool disabled;
+    uint64_t polls, failures, consecutive_failures;
+    int64_t last_latency_ns;
+    int64_t last_ok_ns;  /* clock time of the last good poll */
+    char last_error[160];
+} dcm_instance_health;
+
+/* Closed records (latest per window), interim records (open windows, refreshed by the
+ * pipeline about once a second) and device health. */
+typedef struct dcm_snapshot {
+    pthread_mutex_t lock;
+    dcm_record_copy closed[DCM_WINDOW_COUNT];
+    dcm_record_copy interim[DCM_WINDOW_COUNT];
+    int64_t now_ns;         /* clock time of the last refresh */
+    uint64_t samples_in;    /* samples fed to the engine */
+    uint64_t samples_dropped;
+    uint64_t records_out;
+} dcm_snapshot;
+
+/* ---------------------------------------------------------------- runtime */
+
+/* Called on the pipeline thread for each closed record and each 1 s interim refresh
+ * (the demo's JSON stream, later the outputs). Must not block for long. */
+typedef void (*dcm_runtime_record_fn)(void *ctx, const dcm_kpi_record *rec,
+                                      const dcm_config *cfg);
+
+typedef struct dcm_runtime_options {
+    const dcm_config *config;
+    const char *state_dir;     /* overrides config->agent.state_dir when set */
+    double speed;              /* clock speed (demo); 1 = real time */
+    int64_t start_ns;          /* clock start (0 = now) */
+    dcm_runtime_record_fn on_record;
+    void *on_record_ctx;
+    bool emit_interim;         /* also pass the 1 s interim/instant records to on_record */
+} dcm_runtime_options;
+
+typedef struct dcm_runtime dcm_runtime;
+
+typedef enum dcm_runtime_err {
+    DCM_RUNTIME_OK = 0,
+    DCM_RUNTIME_ECONFIG,  /* the configuration cannot be run (message logged) */
+    DCM_RUNTIME_ELEDGER,  /* the ledger cannot be opened */
+    DCM_RUNTIME_ENOMEM,
+    DCM_RUNTIME_ETHREAD,  /* a thread could not be started */
+} dcm_runtime_err;
+
+const char *dcm_runtime_strerror(dcm_runtime_err err);
+
+/* Builds everything and starts the threads. On failure nothing is left running. */
+dcm_runtime_err dcm_runtime_start(const dcm_runtime_options *opt, dcm_runtime **out);
+/* Stops collectors, drains the bus, commits the ledger and frees everything. */
+void dcm_runtime_stop(dcm_runtime *rt);
+
+/* Read-only views for the caller's thread. */
+dcm_snapshot *dcm_runtime_snapshot(dcm_runtime *rt);
+const dcm_clock *dcm_runtime_clock(const dcm_runtime *rt);
+/* Copies instance health (count entries, caller frees with dcm_health_free). */
+size_t dcm_runtime_health(dcm_runtime *rt, dcm_instance_health **out);
+void dcm_health_free(dcm_instance_health *h, size_t n);
+const dcm_config *dcm_runtime_config(const dcm_runtime *rt);
+/* Zone names in engine order (for JSON and tables). */
+const char *const *dcm_runtime_zone_names(const dcm_runtime *rt, size_t *count);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * session.c - what `run` and `demo` share: start the runtime, show or stream the KPIs,
+ * stop cleanly on SIGINT/SIGTERM (or at --until / --duration), report the exit code.
+ */
+#include "session.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kpi_json.h"
+#include "live_table.h"
+#include "site.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct stream_ctx {
+    const dcm_session_options *opt;
+    const char *const *zone_names;
+    size_t zone_count;
+    uint64_t lines;
+} stream_ctx;
+
+/* Runs on the pipeline thread: one JSON line per record, flushed so pipes see it now. */
+static void stream_record(void *ctx, const dcm_kpi_record *rec, const dcm_config *cfg)
+{
+    stream_ctx *sc = ctx;
+    const dcm_session_options *opt = sc->opt;
+    if (!(opt->windows & (1u << rec->window)))
+        return;
+    if (opt->json) {
+        char *line = dcm_kpi_json_record(rec, cfg->agent.site, sc->zone_names, sc->zone_count);
+        if (line) {
+            fputs(line, stdout);
+            fputc('\n', stdout);
+            fflush(stdout);
+            free(line);
+            sc->lines++;
+        }
+        return;
+    }
+    if (opt->log_minutes && rec->window == DCM_WINDOW_1M) {
+        const dcm_kpi_set *k = rec->kpi;
+        dcm_log(DCM_LOG_INFO, cfg->agent.site,
+                "1m PUE %s%.3f (%s) coverage %.0f%% E_DC %.3f kWh E_IT %.3f kWh",
+                k->pue.has_value ? "" : "null ", k->pue.has_value ? k->pue.value : 0.0,
+                dcm_quality_name(k->pue.quality), k->coverage * 100.0,
+                k->e_dc_kwh.has_value ? k->e_dc_kwh.value : 0.0,
+                rec->totals->role[DCM_ROLE_IT].amount);
+    }
+}
+
+int dcm_session_run(const dcm_session_options *opt)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    stop_requested = 0;
+
+    stream_ctx sc = {.opt = opt};
+    dcm_runtime_options ro = {
+        .config = opt->config,
+        .state_dir = opt->state_dir,
+        .speed = opt->speed,
+        .start_ns = opt->start_ns,
+        .on_record = stream_record,
+        .on_record_ctx = &sc,
+        .emit_interim = opt->json,
+    };
+    dcm_runtime *rt = NULL;
+    dcm_runtime_err err = dcm_runtime_start(&ro, &rt);
+    if (err != DCM_RUNTIME_OK) {
+        fprintf(stderr, "dcmetrics: cannot start: %s\n", dcm_runtime_strerror(err));
+        return err == DCM_RUNTIME_ECONFIG ? 2 : 1;
+    }
+    sc.zone_names = dcm_runtime_zone_names(rt, &sc.zone_count);
+
+    dcm_calendar cal;
+    dcm_site_calendar(opt->config->site.timezone, &cal);
+    dcm_live_table_info info = {
+        .title = opt->title,
+        .site = opt->config->site.name ? opt->config->site.name : opt->config->agent.site,
+        .timezone = opt->config->site.timezone,
+        .calendar = &cal,
+        .speed = opt->speed,
+        .zone_names = sc.zone_names,
+        .zone_count = sc.zone_count,
+    };
+    bool ansi = opt->table && isatty(STDOUT_FILENO);
+    int64_t started = dcm_monotonic_ns();
+    const dcm_clock *clock = dcm_runtime_clock(rt);
+
+    while (!stop_requested) {
+        dcm_sleep_ns(opt->table ? DCM_NS_PER_S : 200 * 1000000LL, NULL);
+        if (opt->duration_ns && dcm_monotonic_ns() - started >= opt->duration_ns)
+            break;
+        if (opt->until_ns && dcm_clock_now(clock) >= opt->until_ns)
+            break;
+        if (opt->table) {
+            dcm_instance_health *h = NULL;
+            size_t n = dcm_runtime_health(rt, &h);
+            dcm_snapshot *s = dcm_runtime_snapshot(rt);
+            pthread_mutex_lock(&s->lock);
+            dcm_live_table_print(stdout, s, &info, h, n, ansi);
+            pthread_mutex_unlock(&s->lock);
+            dcm_health_free(h, n);
+        }
+    }
+    dcm_runtime_stop(rt);
+    return 0;
+}
+
+uint32_t dcm_session_parse_windows(const char *list)
+{
+    uint32_t mask = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int w = dcm_window_from_name(tok);
+        if (w < 0)
+            return 0;
+        mask |= 1u << w;
+    }
+    return mask;
+}

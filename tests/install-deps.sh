@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's own packages, everything dcmetrics needs to build, to run its
+# demo and to run every test. Idempotent; run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  # libraries the agent links
+  libyaml-dev libsqlite3-dev libcmocka-dev libmodbus-dev libsnmp-dev libpaho-mqtt-dev
+  libcurl4-openssl-dev zlib1g-dev libmicrohttpd-dev
+  # time zone data for site calendars
+  tzdata
+  # tools the tests use
+  python3 sqlite3 procps psmisc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
