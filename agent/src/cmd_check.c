@@ -6,14 +6,19 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config_internal.h"
+#include "dcm/collector.h"
 #include "dcm/config.h"
 #include "site.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: dcmetrics check -c FILE [--quiet]\n"
+                 "       dcmetrics check --explain [TYPE]\n"
                  "  -c, --config FILE  the configuration to validate\n"
-                 "  -q, --quiet        print errors only, no summary or warnings\n");
+                 "  -q, --quiet        print errors only, no summary or warnings\n"
+                 "  --explain [TYPE]   list the keys of every compiled-in collector type,\n"
+                 "                     or of TYPE only\n");
 }
 
 /* Whether some point id "<name>.<anything>" could match glob. Only the literal text before
@@ -194,6 +199,48 @@ done:
     free(sorted);
 }
 
+static void explain_keys(const dcm_config_key *keys, FILE *out)
+{
+    for (const dcm_config_key *k = keys; k && k->name; k++) {
+        char dflt[64];
+        if (k->required)
+            snprintf(dflt, sizeof(dflt), "required");
+        else if (k->default_value)
+            snprintf(dflt, sizeof(dflt), "default %s", k->default_value);
+        else
+            snprintf(dflt, sizeof(dflt), "optional");
+        fprintf(out, "  %-18s %-9s %-16s %s\n", k->name, dcm_config_key_type_name(k->type), dflt,
+                k->doc ? k->doc : "");
+    }
+}
+
+/* `check --explain [TYPE]`: the key tables, from the descriptors compiled into this build. */
+static int explain(const char *type)
+{
+    const dcm_collector_descriptor *const *all = dcm_collector_all();
+    size_t n = 0, shown = 0;
+    const char *names[64];
+    for (size_t i = 0; all[i]; i++) {
+        if (n < 64)
+            names[n++] = all[i]->name;
+        if (type && strcmp(type, all[i]->name) != 0)
+            continue;
+        printf("%s%s: %s\n", shown++ ? "\n" : "", all[i]->name,
+               all[i]->description ? all[i]->description : "");
+        explain_keys(all[i]->keys, stdout);
+    }
+    if (type && shown == 0) {
+        const char *s = dcm_suggest(type, names, n);
+        fprintf(stderr, "dcmetrics check: no compiled-in collector type '%s'%s%s%s\n", type,
+                s ? ", did you mean '" : "", s ? s : "", s ? "'?" : "");
+        return 2;
+    }
+    printf("%skeys of every collector entry:\n", shown ? "\n" : "");
+    explain_keys(dcm_config_collector_common_keys(), stdout);
+    printf("secret keys also take KEY_file: PATH or KEY_env: NAME\n");
+    return 0;
+}
+
 int dcm_cmd_check(int argc, char **argv)
 {
     const char *path = NULL;
@@ -206,6 +253,12 @@ int dcm_cmd_check(int argc, char **argv)
             path = a + 9;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
+        } else if (strcmp(a, "--explain") == 0) {
+            if (i + 2 < argc || (i + 1 < argc && argv[i + 1][0] == '-')) {
+                usage(stderr);
+                return 2;
+            }
+            return explain(i + 1 < argc ? argv[i + 1] : NULL);
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;

@@ -34,6 +34,21 @@ static const char *expected_text(dcm_key_type t)
     return "unexpected value";
 }
 
+const char *dcm_config_key_type_name(dcm_key_type t)
+{
+    switch (t) {
+    case DCM_KEY_STRING: return "string";
+    case DCM_KEY_INT: return "integer";
+    case DCM_KEY_DOUBLE: return "number";
+    case DCM_KEY_BOOL: return "boolean";
+    case DCM_KEY_DURATION: return "duration";
+    case DCM_KEY_SECRET: return "secret";
+    case DCM_KEY_LIST: return "list";
+    case DCM_KEY_MAP: return "mapping";
+    }
+    return (int)t == (int)DCM_KEY_SELECTORS ? "selector" : "value";
+}
+
 /* What was found instead, for the message. Secret values are never shown. */
 static void describe_found(const dcm_node *v, bool secret, char *buf, size_t size)
 {

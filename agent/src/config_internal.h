@@ -60,6 +60,11 @@ void dcm_config_set_collector_lookup(dcm_collector_find_fn find, dcm_collector_a
  * check lets it through; dcm_cfg_selectors() validates it. */
 #define DCM_KEY_SELECTORS ((dcm_key_type)100)
 
+/* The keys every collector entry takes (name, type, interval, timeout, enabled). */
+const dcm_config_key *dcm_config_collector_common_keys(void);
+/* "string", "integer", "number", "boolean", "duration", "secret", "list", "mapping". */
+const char *dcm_config_key_type_name(dcm_key_type t);
+
 /* Validation of the site section (config_site.c), called by the loader. */
 typedef struct dcm_cfg_ctx {
     dcm_diags *diags;

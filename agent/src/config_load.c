@@ -52,6 +52,11 @@ static const dcm_config_key collector_keys[] = {
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
+const dcm_config_key *dcm_config_collector_common_keys(void)
+{
+    return collector_keys;
+}
+
 static const dcm_config_key outputs_keys[] = {
     {"mqtt", DCM_KEY_MAP, NULL, false, "MQTT output"},
     {"influxdb", DCM_KEY_MAP, NULL, false, "InfluxDB output"},

@@ -68,14 +68,24 @@ static const char dcm_ledger_schema[] =
     "CREATE TABLE dirty(start_s INTEGER PRIMARY KEY);"
     "PRAGMA user_version = 1;";
 
-/* Row sums are pro-rated by the overlap of [start, end) with the asked range [?1, ?2)
- * (ns); ?3..?4 bound the minute rows' start_s for the index, ?5..?8 the quarter rows',
- * ?9..?12 the day rows'. Rows lying wholly inside get a factor of exactly 1. */
+/* A sum reads up to three pieces [a, b) (ns) of each table (ledger_query.c chooses
+ * them). A row counts by the share of it inside its piece; rows lying wholly inside get
+ * a factor of exactly 1. lo..hi bound start_s so that SQLite walks the primary key. */
 #define DCM_SUM_PART(table, len_ns, end_expr, a, b, lo, hi)                                 \
     "SELECT point, amount, estimated, covered_s, samples, corrections,"                    \
     " (min(" end_expr ", " b ") - max(start_s * 1000000000, " a ")) * 1.0 / (" len_ns ")"  \
     " AS f FROM " table " WHERE start_s >= " lo " AND start_s < " hi                       \
     " AND start_s * 1000000000 < " b " AND " end_expr " > " a
+
+#define DCM_SUM_MINUTE(a, b, lo, hi)                                                        \
+    DCM_SUM_PART("minute", "60000000000", "(start_s * 1000000000 + 60000000000)", "?" #a,   \
+                 "?" #b, "?" #lo, "?" #hi)
+#define DCM_SUM_QUARTER(a, b, lo, hi)                                                       \
+    DCM_SUM_PART("quarter", "900000000000", "(start_s * 1000000000 + 900000000000)",       \
+                 "?" #a, "?" #b, "?" #lo, "?" #hi)
+#define DCM_SUM_DAY(a, b, lo, hi)                                                           \
+    DCM_SUM_PART("day", "(end_s - start_s) * 1000000000", "(end_s * 1000000000)", "?" #a,  \
+                 "?" #b, "?" #lo, "?" #hi)
 
 static const char *const dcm_ledger_sql[ST_COUNT] = {
     [ST_POINT_INSERT] = "INSERT INTO points(id, unit, kind, quantity) VALUES(?1, ?2, ?3, ?4)",
@@ -124,15 +134,19 @@ static const char *const dcm_ledger_sql[ST_COUNT] = {
     [ST_SUM] = "SELECT p.id, p.unit, p.kind, p.quantity, total(x.amount * x.f),"
                " total(x.estimated * x.f), total(x.covered_s * x.f), sum(x.samples),"
                " sum(x.corrections) FROM ("
-               DCM_SUM_PART("minute", "60000000000", "(start_s * 1000000000 + 60000000000)",
-                            "?1", "?2", "?3", "?4")
-               " UNION ALL "
-               DCM_SUM_PART("quarter", "900000000000", "(start_s * 1000000000 + 900000000000)",
-                            "?5", "?6", "?7", "?8")
-               " UNION ALL "
-               DCM_SUM_PART("day", "(end_s - start_s) * 1000000000", "(end_s * 1000000000)",
-                            "?9", "?10", "?11", "?12")
+               DCM_SUM_MINUTE(1, 2, 3, 4) " UNION ALL " DCM_SUM_MINUTE(5, 6, 7, 8)
+               " UNION ALL " DCM_SUM_MINUTE(9, 10, 11, 12)
+               " UNION ALL " DCM_SUM_QUARTER(13, 14, 15, 16)
+               " UNION ALL " DCM_SUM_QUARTER(17, 18, 19, 20)
+               " UNION ALL " DCM_SUM_QUARTER(21, 22, 23, 24)
+               " UNION ALL " DCM_SUM_DAY(25, 26, 27, 28)
+               " UNION ALL " DCM_SUM_DAY(29, 30, 31, 32)
+               " UNION ALL " DCM_SUM_DAY(33, 34, 35, 36)
                ") AS x JOIN points AS p ON p.key = x.point GROUP BY x.point ORDER BY p.id",
+    [ST_SUM_DIRTY] = "SELECT 1 FROM dirty WHERE start_s > ?1 AND start_s < ?2 LIMIT 1",
+    [ST_SUM_FIRST_DAY] = "SELECT min(start_s) FROM day WHERE start_s >= ?1",
+    [ST_SUM_LAST_DAY] = "SELECT start_s, end_s FROM day WHERE start_s < ?1"
+                        " ORDER BY start_s DESC LIMIT 1",
     [ST_CORRECTIONS] = "SELECT p.id, c.t0_ns, c.t1_ns, c.amount, c.kind, c.flags"
                        " FROM corrections AS c JOIN points AS p ON p.key = c.point"
                        " WHERE c.t1_ns >= ?1 AND c.t1_ns < ?2 ORDER BY c.t1_ns, c.rowid",

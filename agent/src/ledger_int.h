@@ -43,6 +43,9 @@ typedef enum dcm_ledger_stmt {
     ST_QUARTER_PRUNE,
     ST_CORRECTION_PRUNE,
     ST_SUM,
+    ST_SUM_DIRTY,
+    ST_SUM_FIRST_DAY,
+    ST_SUM_LAST_DAY,
     ST_CORRECTIONS,
     ST_COUNT
 } dcm_ledger_stmt;
@@ -52,6 +55,9 @@ typedef enum dcm_ledger_stmt {
 #define DCM_META_ROLLED_DAY "rolled_day_s"         /* days before it are rolled up */
 #define DCM_META_MINUTE_PRUNED "minute_pruned_s"   /* minute rows before it are deleted */
 #define DCM_META_QUARTER_PRUNED "quarter_pruned_s" /* quarter rows before it are deleted */
+
+/* Pieces of a sum per table (ST_SUM has this many parts for each of minute, quarter, day). */
+#define DCM_LEDGER_SUM_SLOTS 3
 
 struct dcm_ledger {
     sqlite3 *db;

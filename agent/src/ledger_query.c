@@ -5,9 +5,9 @@
  * Pruning removes whole local days, so the ledger is split in time by two horizons:
  * minute rows cover [minute_pruned_s, now), quarter rows [quarter_pruned_s,
  * minute_pruned_s), day rows everything before quarter_pruned_s. A sum takes each part
- * of the range from exactly one of them, so no energy is counted twice. A row that
- * straddles an end of the range counts pro rata by time (exact when the ends fall on
- * the boundaries of the rows used).
+ * of the range from exactly one table, so no energy is counted twice. A row that
+ * straddles an end of a part counts pro rata by time (exact when the ends fall on the
+ * boundaries of the rows used).
  */
 #include <math.h>
 
@@ -68,24 +68,189 @@ static void dcm_ledger_read_end(dcm_ledger *l, bool began)
         sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 }
 
+typedef enum dcm_sum_table { SUM_MINUTE = 0, SUM_QUARTER, SUM_DAY, SUM_TABLES } dcm_sum_table;
+
+typedef struct dcm_sum_piece {
+    int64_t a, b; /* ns */
+    dcm_sum_table table;
+} dcm_sum_piece;
+
+/* What the database holds, in ns: the horizons and roll-up watermarks, and the span
+ * [da, db) of whole stored days inside the range (empty if none). */
+typedef struct dcm_sum_layout {
+    int64_t cm, cq, wq, wd;
+    int64_t da, db;
+    bool dirty;
+} dcm_sum_layout;
+
+static int64_t dcm_ledger_align_up(int64_t t, int64_t step)
+{
+    int64_t f = dcm_ledger_floor_div(t, step) * step;
+    return f == t ? t : f + step;
+}
+
+static dcm_ledger_err dcm_ledger_int_query(dcm_ledger *l, dcm_ledger_stmt which, int64_t p1,
+                                           int64_t p2, int nparams, bool *found, int64_t *a,
+                                           int64_t *b)
+{
+    dcm_ledger_err err = DCM_LEDGER_OK;
+    sqlite3_stmt *st = dcm_ledger_stmt_get(l, which, &err);
+    if (!st)
+        return err;
+    sqlite3_bind_int64(st, 1, p1);
+    if (nparams > 1)
+        sqlite3_bind_int64(st, 2, p2);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (*found) {
+        *a = sqlite3_column_int64(st, 0);
+        if (b)
+            *b = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        err = dcm_ledger_sqlite_fail(l, rc, "sum");
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+static dcm_ledger_err dcm_ledger_sum_layout(dcm_ledger *l, int64_t from, int64_t to,
+                                            dcm_sum_layout *lay)
+{
+    int64_t v[4] = {0};
+    static const char *const names[4] = {DCM_META_MINUTE_PRUNED, DCM_META_QUARTER_PRUNED,
+                                         DCM_META_ROLLED_QUARTER, DCM_META_ROLLED_DAY};
+    for (int i = 0; i < 4; i++) {
+        dcm_ledger_err err = dcm_ledger_meta_get(l, names[i], &v[i]);
+        if (err != DCM_LEDGER_OK)
+            return err;
+    }
+    lay->cm = dcm_ledger_s_to_ns(v[0]);
+    lay->cq = dcm_ledger_s_to_ns(v[1]);
+    lay->wq = dcm_ledger_s_to_ns(v[2]);
+    lay->wd = dcm_ledger_s_to_ns(v[3]);
+    lay->da = lay->db = 0;
+
+    /* A minute rewritten since the last roll-up makes its quarter and day stale. */
+    int64_t from_s = dcm_ledger_floor_div(from, DCM_NS_PER_S);
+    int64_t to_s = dcm_ledger_floor_div(to - 1, DCM_NS_PER_S) + 1;
+    int64_t x = 0, y = 0;
+    dcm_ledger_err err = dcm_ledger_int_query(l, ST_SUM_DIRTY, from_s - DCM_LEDGER_QUARTER_S,
+                                              to_s, 2, &lay->dirty, &x, NULL);
+    if (err != DCM_LEDGER_OK || lay->dirty)
+        return err;
+
+    bool found = false;
+    err = dcm_ledger_int_query(l, ST_SUM_FIRST_DAY, dcm_ledger_floor_div(from - 1, DCM_NS_PER_S) + 1,
+                               0, 1, &found, &x, NULL);
+    if (err != DCM_LEDGER_OK || !found)
+        return err;
+    int64_t limit = to < lay->wd ? to : lay->wd;
+    err = dcm_ledger_int_query(l, ST_SUM_LAST_DAY, dcm_ledger_floor_div(limit, DCM_NS_PER_S), 0,
+                               1, &found, &y, &v[0]);
+    if (err != DCM_LEDGER_OK || !found)
+        return err;
+    /* The last day starting before the limit: whole if it ends by then, else the days
+     * before it end where it starts (or earlier, with nothing stored in between). */
+    int64_t db = dcm_ledger_s_to_ns(v[0]) <= limit ? dcm_ledger_s_to_ns(v[0])
+                                                    : dcm_ledger_s_to_ns(y);
+    if (db > dcm_ledger_s_to_ns(x)) {
+        lay->da = dcm_ledger_s_to_ns(x);
+        lay->db = db;
+    }
+    return DCM_LEDGER_OK;
+}
+
+/* Splits [from, to) into pieces, each read from one table. Where the finest rows kept
+ * are minutes or quarters, whole stored days and whole rolled quarters inside the range
+ * are read from the coarser rows instead: they hold exactly the same sums, in far fewer
+ * rows. Where only coarser rows are left (pruned spans), they count pro rata. */
+static size_t dcm_ledger_sum_pieces(const dcm_sum_layout *lay, int64_t from, int64_t to,
+                                    bool coarse, dcm_sum_piece *out)
+{
+    int64_t qa = 0, qb = 0, da = 0, db = 0;
+    if (coarse && !lay->dirty) {
+        qa = dcm_ledger_align_up(from > lay->cq ? from : lay->cq, DCM_LEDGER_QUARTER_S * DCM_NS_PER_S);
+        int64_t lim = to < lay->wq ? to : lay->wq;
+        qb = dcm_ledger_floor_div(lim, DCM_LEDGER_QUARTER_S * DCM_NS_PER_S) * DCM_LEDGER_QUARTER_S *
+             DCM_NS_PER_S;
+        da = lay->da;
+        db = lay->db;
+    }
+    int64_t cuts[8] = {from, to, lay->cm, lay->cq, qa, qb, da, db};
+    size_t n = 0;
+    /* Sort the cuts that fall inside the range (insertion sort of at most 8). */
+    int64_t sorted[8];
+    for (int i = 0; i < 8; i++) {
+        int64_t c = cuts[i];
+        if (c < from || c > to)
+            continue;
+        size_t j = n++;
+        while (j > 0 && sorted[j - 1] > c) {
+            sorted[j] = sorted[j - 1];
+            j--;
+        }
+        sorted[j] = c;
+    }
+    size_t pieces = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        int64_t a = sorted[i], b = sorted[i + 1];
+        if (a == b)
+            continue;
+        dcm_sum_table t;
+        if (da <= a && b <= db && da < db)
+            t = SUM_DAY;
+        else if (qa <= a && b <= qb && qa < qb)
+            t = SUM_QUARTER;
+        else if (a >= lay->cm)
+            t = SUM_MINUTE;
+        else if (a >= lay->cq)
+            t = SUM_QUARTER;
+        else
+            t = SUM_DAY;
+        if (pieces > 0 && out[pieces - 1].table == t && out[pieces - 1].b == a) {
+            out[pieces - 1].b = b;
+        } else {
+            out[pieces].a = a;
+            out[pieces].b = b;
+            out[pieces].table = t;
+            pieces++;
+        }
+    }
+    return pieces;
+}
+
 static dcm_ledger_err dcm_ledger_sum_rows(dcm_ledger *l, int64_t from_ns, int64_t to_ns,
                                           dcm_ledger_sum_fn fn, void *ctx)
 {
-    int64_t minute_pruned = 0, quarter_pruned = 0;
-    dcm_ledger_err err = dcm_ledger_meta_get(l, DCM_META_MINUTE_PRUNED, &minute_pruned);
-    if (err == DCM_LEDGER_OK)
-        err = dcm_ledger_meta_get(l, DCM_META_QUARTER_PRUNED, &quarter_pruned);
+    dcm_sum_layout lay;
+    dcm_ledger_err err = dcm_ledger_sum_layout(l, from_ns, to_ns, &lay);
     if (err != DCM_LEDGER_OK)
         return err;
-    int64_t cm = dcm_ledger_s_to_ns(minute_pruned), cq = dcm_ledger_s_to_ns(quarter_pruned);
+    dcm_sum_piece pieces[8];
+    size_t n = dcm_ledger_sum_pieces(&lay, from_ns, to_ns, true, pieces);
+    int used[SUM_TABLES] = {0};
+    for (size_t i = 0; i < n; i++)
+        used[pieces[i].table]++;
+    /* The coarse pieces never need more slots than the query has; should a layout ever
+     * do so, the plain split (one piece per table) is as exact, only slower. */
+    if (used[SUM_MINUTE] > DCM_LEDGER_SUM_SLOTS || used[SUM_QUARTER] > DCM_LEDGER_SUM_SLOTS ||
+        used[SUM_DAY] > DCM_LEDGER_SUM_SLOTS)
+        n = dcm_ledger_sum_pieces(&lay, from_ns, to_ns, false, pieces);
 
     sqlite3_stmt *st = dcm_ledger_stmt_get(l, ST_SUM, &err);
     if (!st)
         return err;
-    dcm_ledger_bind_part(st, 1, from_ns > cm ? from_ns : cm, to_ns, DCM_LEDGER_MINUTE_S);
-    dcm_ledger_bind_part(st, 5, from_ns > cq ? from_ns : cq, to_ns < cm ? to_ns : cm,
-                         DCM_LEDGER_QUARTER_S);
-    dcm_ledger_bind_part(st, 9, from_ns, to_ns < cq ? to_ns : cq, DCM_LEDGER_MAX_DAY_S);
+    static const int64_t max_row_s[SUM_TABLES] = {DCM_LEDGER_MINUTE_S, DCM_LEDGER_QUARTER_S,
+                                                  DCM_LEDGER_MAX_DAY_S};
+    int slot[SUM_TABLES] = {0};
+    for (size_t i = 0; i < n; i++) {
+        dcm_sum_table t = pieces[i].table;
+        int base = 1 + 4 * ((int)t * DCM_LEDGER_SUM_SLOTS + slot[t]++);
+        dcm_ledger_bind_part(st, base, pieces[i].a, pieces[i].b, max_row_s[t]);
+    }
+    for (int t = 0; t < SUM_TABLES; t++)
+        for (; slot[t] < DCM_LEDGER_SUM_SLOTS; slot[t]++)
+            dcm_ledger_bind_part(st, 1 + 4 * (t * DCM_LEDGER_SUM_SLOTS + slot[t]), 0, 0, 0);
 
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

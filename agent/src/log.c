@@ -59,6 +59,8 @@ static int64_t mono_ms(void)
 
 /* Writes one line; the caller holds log_lock so lines from threads never interleave. */
 static void emit_line(dcm_log_level level, const char *tag, unsigned suppressed, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 4, 0)));
+static void emit_line(dcm_log_level level, const char *tag, unsigned suppressed, const char *fmt,
                       va_list ap)
 {
     struct timespec now;

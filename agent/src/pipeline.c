@@ -54,6 +54,7 @@ struct dcm_runtime {
     size_t engine_points;        /* registry points already added to the engine */
     int64_t *watermarks;         /* per instance: everything up to here was delivered */
     size_t instance_count;
+    int64_t progress;            /* last engine advance target (guarded by snap.lock) */
     bool in_txn;
     pthread_t thread;
     bool thread_started;
@@ -330,6 +331,9 @@ static void *pipeline_main(void *arg)
             ledger_txn_begin(rt);
             dcm_engine_advance(rt->engine, target);
             last_advance = mono;
+            pthread_mutex_lock(&rt->snap.lock);
+            rt->progress = target;
+            pthread_mutex_unlock(&rt->snap.lock);
         }
         ledger_txn_commit(rt);
         if (mono - last_interim >= DCM_INTERIM_EVERY_NS &&
@@ -493,6 +497,14 @@ void dcm_runtime_stop(dcm_runtime *rt)
 
 dcm_snapshot *dcm_runtime_snapshot(dcm_runtime *rt) { return &rt->snap; }
 const dcm_clock *dcm_runtime_clock(const dcm_runtime *rt) { return &rt->clock; }
+
+int64_t dcm_runtime_progress(dcm_runtime *rt)
+{
+    pthread_mutex_lock(&rt->snap.lock);
+    int64_t p = rt->progress;
+    pthread_mutex_unlock(&rt->snap.lock);
+    return p;
+}
 const dcm_config *dcm_runtime_config(const dcm_runtime *rt) { return rt->cfg; }
 
 size_t dcm_runtime_health(dcm_runtime *rt, dcm_instance_health **out)

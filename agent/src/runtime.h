@@ -171,6 +171,9 @@ void dcm_runtime_stop(dcm_runtime *rt);
 /* Read-only views for the caller's thread. */
 dcm_snapshot *dcm_runtime_snapshot(dcm_runtime *rt);
 const dcm_clock *dcm_runtime_clock(const dcm_runtime *rt);
+/* How far the KPI windows have moved: the clock in real time, the slowest instance's
+ * delivered data in accelerated time. */
+int64_t dcm_runtime_progress(dcm_runtime *rt);
 /* Copies instance health (count entries, caller frees with dcm_health_free). */
 size_t dcm_runtime_health(dcm_runtime *rt, dcm_instance_health **out);
 void dcm_health_free(dcm_instance_health *h, size_t n);

@@ -32,6 +32,7 @@ struct dcm_collector_ctx {
     bool thread_started;
     dcm_sample *batch;
     size_t batch_count;
+    int64_t poll_newest_ts; /* newest sample timestamp emitted by the current poll */
     int64_t health_points[3]; /* up, latency_ms, failures: registry indices, -1 if absent */
     dcm_instance_health health; /* guarded by sched->health_lock */
 };
@@ -213,6 +214,8 @@ void dcm_collector_emit(dcm_collector_ctx *ctx, uint32_t handle, int64_t ts_ns, 
         flush_batch(ctx);
     ctx->batch[ctx->batch_count++] =
         (dcm_sample){.point = handle, .quality = (uint8_t)q, .ts_ns = ts_ns, .value = v};
+    if (ts_ns > ctx->poll_newest_ts)
+        ctx->poll_newest_ts = ts_ns;
 }
 
 /* ---------------------------------------------------------------- health */
@@ -252,9 +255,11 @@ static const char *status_text(dcm_collector_status st)
     return "?";
 }
 
-/* Records the outcome of one poll; logs a failure (rate-limited) and a recovery (once). */
+/* Records the outcome of one poll; logs a failure (rate-limited) and a recovery (once).
+ * The health samples are stamped at the watermark: in accelerated time a sample stamped
+ * ahead of the instance's data would move the engine's windows past that data. */
 static void record_poll(dcm_collector_ctx *ctx, dcm_collector_status st, int64_t now,
-                        int64_t latency)
+                        int64_t latency, int64_t stamp)
 {
     dcm_scheduler *s = ctx->sched;
     uint64_t down_polls = 0, failures;
@@ -283,7 +288,7 @@ static void record_poll(dcm_collector_ctx *ctx, dcm_collector_status st, int64_t
                 down_polls, down_since ? (double)(now - down_since) / 1e9 : 0.0);
     else if (st == DCM_COLLECTOR_RETRY)
         dcm_log_limited(DCM_LOG_WARN, ctx->tag, "poll failed: %s; backing off", status_text(st));
-    emit_health(ctx, now, st == DCM_COLLECTOR_OK, latency, failures);
+    emit_health(ctx, stamp, st == DCM_COLLECTOR_OK, latency, failures);
 }
 
 /* ---------------------------------------------------------------- worker */
@@ -295,10 +300,15 @@ static void *worker_main(void *arg)
     const dcm_clock *clock = s->env.clock;
     int64_t interval = ctx->cfg->interval_ns > 0 ? ctx->cfg->interval_ns : DCM_NS_PER_S;
     int64_t next_due = dcm_clock_now(clock);
+    bool first = true;
 
     while (!s->stop) {
-        int64_t now = dcm_clock_now(clock);
+        /* The first poll happens at the clock's start, so an accelerated clock that ran
+         * on while threads started does not leave a hole at the beginning. */
+        int64_t now = first ? clock->start_ns : dcm_clock_now(clock);
         int64_t t0 = dcm_monotonic_ns();
+        first = false;
+        ctx->poll_newest_ts = INT64_MIN;
         dcm_collector_status st;
         if (!ctx->initialised) {
             st = ctx->desc->init(ctx, &ctx->state);
@@ -307,9 +317,14 @@ static void *worker_main(void *arg)
             st = ctx->desc->poll(ctx->state, ctx, now);
         }
         int64_t latency = dcm_monotonic_ns() - t0;
-        record_poll(ctx, st, now, latency);
+        /* Delivered up to the newest sample of this poll (a collector catching up on
+         * simulated time may stop short of now), or up to now if it emitted nothing. */
+        int64_t watermark = ctx->poll_newest_ts != INT64_MIN && ctx->poll_newest_ts < now
+                                ? ctx->poll_newest_ts
+                                : now;
+        record_poll(ctx, st, now, latency, watermark);
         bool finished = st == DCM_COLLECTOR_DISABLED || st == DCM_COLLECTOR_FATAL;
-        flush_with_watermark(ctx, finished ? INT64_MAX : now);
+        flush_with_watermark(ctx, finished ? INT64_MAX : watermark);
         if (finished) {
             dcm_log(st == DCM_COLLECTOR_FATAL ? DCM_LOG_ERROR : DCM_LOG_WARN, ctx->tag,
                     "stopped: %s", status_text(st));
@@ -343,7 +358,9 @@ static void *worker_main(void *arg)
         }
         dcm_sleep_ns(dcm_clock_real_ns(clock, next_due - now), &s->stop);
     }
-    flush_with_watermark(ctx, INT64_MAX);
+    /* Stopped on request: everything up to the last poll's watermark is delivered and
+     * no more; windows after it stay open rather than close empty. */
+    flush_batch(ctx);
     return NULL;
 }
 

@@ -99,13 +99,13 @@ int dcm_session_run(const dcm_session_options *opt)
     };
     bool ansi = opt->table && isatty(STDOUT_FILENO);
     int64_t started = dcm_monotonic_ns();
-    const dcm_clock *clock = dcm_runtime_clock(rt);
 
     while (!stop_requested) {
         dcm_sleep_ns(opt->table ? DCM_NS_PER_S : 200 * 1000000LL, NULL);
         if (opt->duration_ns && dcm_monotonic_ns() - started >= opt->duration_ns)
             break;
-        if (opt->until_ns && dcm_clock_now(clock) >= opt->until_ns)
+        /* --until is about data: stop once every window up to it could close. */
+        if (opt->until_ns && dcm_runtime_progress(rt) >= opt->until_ns)
             break;
         if (opt->table) {
             dcm_instance_health *h = NULL;

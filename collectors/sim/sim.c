@@ -24,6 +24,10 @@ static const dcm_config_key sim_keys[] = {
     {"fresh_share", DCM_KEY_DOUBLE, "0.60", false, "share of cooling-tower water that is freshwater (0..1)"},
     {"start", DCM_KEY_STRING, NULL, false,
      "RFC 3339 time of the first sample (default: the first poll's time)"},
+    {"backfill", DCM_KEY_BOOL, "true", false,
+     "with a start in the past: emit the samples from start to now (true), or only count that "
+     "time into the registers and emit from now on, as a real meter does for an agent that "
+     "was down (false)"},
     {"step", DCM_KEY_DURATION, "1s", false, "model integration step"},
     {"emit_every", DCM_KEY_DURATION, NULL, false,
      "simulated time between samples (default: the instance interval)"},
@@ -221,6 +225,7 @@ static bool read_config(dcm_collector_ctx *ctx, dcm_sim_config *cfg)
 {
     const dcm_node *node = dcm_collector_config_node(ctx);
     long long seed, nodes;
+    bool backfill = true;
     const char *text;
 
     memset(cfg, 0, sizeof *cfg);
@@ -232,11 +237,13 @@ static bool read_config(dcm_collector_ctx *ctx, dcm_sim_config *cfg)
         !read_double(node, "reuse_share", &cfg->params.reuse_share) ||
         !read_double(node, "fresh_share", &cfg->params.fresh_share) ||
         !read_bool(node, "grid_wh32", &cfg->grid_wh32) ||
+        !read_bool(node, "backfill", &backfill) ||
         !read_duration(node, "step", &cfg->step_ns)) {
         dcm_collector_log(ctx, DCM_LOG_ERROR, "a key does not have its declared type");
         return false;
     }
     cfg->params.seed = (uint64_t)seed;
+    cfg->skip_history = !backfill;
     /* Out of range: -1 lets the parameter check name the key. */
     cfg->params.nodes = nodes < 0 || nodes > DCM_SIM_MAX_NODES ? -1 : (int)nodes;
 

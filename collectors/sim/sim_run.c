@@ -341,6 +341,22 @@ size_t dcm_sim_run_advance(dcm_sim_run *r, int64_t now_ns, dcm_sim_emit_fn fn, v
     if (!r->emitted) {
         if (now_ns < r->origin_ns)
             return 0;
+        if (cfg->skip_history) {
+            /* The meters counted while nobody read them: integrate silently up to the
+             * first emission slot at or before now, within the call's cell budget. */
+            int64_t first = floor_div(now_ns, cfg->emit_ns) * cfg->emit_ns;
+            int64_t reach = (floor_div(r->integrated_ns, cfg->step_ns) + cfg->max_cells) *
+                            cfg->step_ns;
+            int64_t to = reach < first ? reach : first;
+            if (to > r->integrated_ns) {
+                dcm_sim_integrate(&cfg->params, cfg->step_ns, r->integrated_ns, to,
+                                  &r->counters);
+                r->integrated_ns = to;
+            }
+            if (to < first)
+                return 0; /* carried on by the next call */
+            r->origin_ns = first;
+        }
         sent += emit_all(r, r->origin_ns, fn, ud);
     }
     for (;;) {

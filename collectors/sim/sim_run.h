@@ -52,6 +52,8 @@ typedef struct dcm_sim_config {
     bool has_start;   /* start_ns is set; otherwise the first call's time is the start */
     int64_t start_ns; /* the first sample's time (rounded down to emit_ns) */
     bool grid_wh32;   /* grid.energy as a 32-bit Wh register, which wraps */
+    bool skip_history; /* with start in the past: only integrate up to the first call (the
+                          `backfill: false` key); false = emit every sample from start */
     size_t max_samples; /* per call; 0 = DCM_SIM_MAX_SAMPLES_PER_CALL */
     int64_t max_cells;  /* per call; 0 = DCM_SIM_MAX_CELLS_PER_CALL */
     const dcm_sim_outage *outages;

@@ -89,9 +89,10 @@ void dcm__fold_sums(dcm_totals *t, const dcm_point_def *def, const dcm_point_acc
         return;
     bool derived = def->kind == DCM_KIND_GAUGE;
     uint32_t roles = def->roles & DCM__ALL_ROLES;
-    while (roles) {
-        int r = __builtin_ctz(roles);
-        roles &= roles - 1;
+    for (int r = 0; roles && r < DCM_ROLE_COUNT; r++) {
+        if (!(roles & DCM_ROLE_BIT(r)))
+            continue;
+        roles &= ~DCM_ROLE_BIT(r);
         sum_add(&t->role[r], acc, derived);
     }
     dcm_role_sum *z = zone_sum(t, def);
@@ -107,9 +108,10 @@ void dcm__fold_util(dcm_totals *t, const dcm_point_def *def, double amount, doub
     if (!isfinite(mean))
         return;
     uint32_t roles = def->roles & DCM__ALL_ROLES;
-    while (roles) {
-        int r = __builtin_ctz(roles);
-        roles &= roles - 1;
+    for (int r = 0; roles && r < DCM_ROLE_COUNT; r++) {
+        if (!(roles & DCM_ROLE_BIT(r)))
+            continue;
+        roles &= ~DCM_ROLE_BIT(r);
         t->role[r].amount += mean;
         t->role[r].covered_s += covered_s;
         t->role[r].points++;
@@ -122,9 +124,10 @@ void dcm__fold_shape(dcm_totals *t, const dcm_point_def *def, double window_s)
         return;
     bool util = dcm__is_util(def);
     uint32_t roles = def->roles & DCM__ALL_ROLES;
-    while (roles) {
-        int r = __builtin_ctz(roles);
-        roles &= roles - 1;
+    for (int r = 0; roles && r < DCM_ROLE_COUNT; r++) {
+        if (!(roles & DCM_ROLE_BIT(r)))
+            continue;
+        roles &= ~DCM_ROLE_BIT(r);
         t->role[r].expected_s += window_s;
         if (!util)
             t->role[r].points++;

@@ -126,6 +126,17 @@ grep -qF "usage: dcmetrics check" "$tmp/nofile.err" || fail "no -c: no usage"
 run_check badopt -c "$DCM_SOURCE_DIR/examples/minimal.yaml" --frobnicate
 [ "$rc" -eq 2 ] || fail "unknown option: exit $rc"
 
+# --- --explain lists the key tables of the compiled-in collectors
+run_check explain --explain
+[ "$rc" -eq 0 ] || fail "explain: exit $rc"
+grep -qE '^  timeout +duration +optional' "$tmp/explain.out" || fail "explain: no common keys"
+run_check explain-sim --explain sim
+[ "$rc" -eq 0 ] || fail "explain sim: exit $rc"
+grep -q '^sim: ' "$tmp/explain-sim.out" || fail "explain sim: no sim section"
+run_check explain-typo --explain smi
+[ "$rc" -eq 2 ] || fail "explain smi: exit $rc"
+grep -qF "did you mean 'sim'?" "$tmp/explain-typo.err" || fail "explain smi: no suggestion"
+
 # --- warnings do not fail the check
 printf 'collectors:\n  - {name: facility, type: sim}\nsite:\n  roles:\n    it: [pdu-*.energy]\n' \
     >"$tmp/warn.yaml"

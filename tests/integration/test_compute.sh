@@ -121,9 +121,10 @@ jcheck "$TMP/out.json" \
     'd["energy_kwh"]["it"] == 1047.5 and d["kpi"]["pue"] == 1' \
     'd["coverage"] == 1 and d["quality"] == "ok"' \
     'd["to"] == "2025-03-10T01:00:00Z"'
-# Half the hour: the register's delta is pro-rated, the power integrated exactly.
+# Half the hour (a local time: the site is in UTC): the register's delta is pro-rated,
+# the power integrated exactly.
 expect_rc 0 -c "$FX/site_h.yaml" --input "$FX/example_h.csv" \
-    --from 2025-03-10T00:00:00Z --to 2025-03-10T00:30:00Z
+    --from 2025-03-10T00:00:00Z --to 2025-03-10T00:30
 jcheck "$TMP/out.json" \
     'd["energy_kwh"]["it"] == 520 and d["energy_kwh"]["total"] == 523.75' \
     'd["estimated_share"] == 1 and d["quality"] == "partial"'
@@ -137,6 +138,18 @@ jcheck "$TMP/out.json" \
 stderr_has "example_i.csv:4: point 'meter.energy': counter reset"
 stderr_has "example_i.csv:6: point 'meter.energy': counter went backwards"
 stderr_has "2 corrections (reset: 1, backwards: 1)"
+
+# Months follow the site's civil calendar across a daylight-saving change (Berlin).
+printf 'timestamp,point,value,unit,kind\n%s\n%s\n%s\n%s\n' \
+    "2025-03-01T00:00:00+01:00,meter.energy,1000,kWh,counter" \
+    "2025-04-01T00:00:00+02:00,meter.energy,1743,kWh,counter" \
+    "2025-03-01T00:00:00+01:00,rack.energy,100,kWh,counter" \
+    "2025-04-01T00:00:00+02:00,rack.energy,843,kWh,counter" >"$TMP/dst.csv"
+expect_rc 0 -c "$FX/site_i.yaml" --input "$TMP/dst.csv"
+jcheck "$TMP/out.json" \
+    'd["from"] == "2025-03-01T00:00:00+01:00" and d["to"] == "2025-04-01T00:00:00+02:00"' \
+    'len(d["months"]) == 1 and d["months"][0]["coverage"] == 1' \
+    'd["energy_kwh"]["total"] == 743 and d["kpi"]["pue"] == 1 and d["quality"] == "ok"'
 
 # ---- Bad input: every problem reported with its line, the rest still computed.
 expect_rc 0 -c "$FX/site_bad.yaml" --input "$FX/malformed.csv"

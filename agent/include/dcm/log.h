@@ -29,13 +29,15 @@ dcm_log_level dcm_log_get_level(void);
 /* Logs "LEVEL tag: message". */
 void dcm_log(dcm_log_level level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void dcm_logv(dcm_log_level level, const char *tag, const char *fmt, va_list ap);
+void dcm_logv(dcm_log_level level, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Rate-limited: the same (tag, fmt) pair logs at most once per interval; the next line
  * that gets through says how many were suppressed. */
 void dcm_log_limited(dcm_log_level level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void dcm_log_limitedv(dcm_log_level level, const char *tag, const char *fmt, va_list ap);
+void dcm_log_limitedv(dcm_log_level level, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Interval for rate limiting (default 60 s). */
 void dcm_log_set_rate_interval_ms(int64_t ms);
