@@ -63,6 +63,28 @@ int dcm_cmd_run(int argc, char **argv)
         fprintf(stderr, "dcmetrics run: %s: %s\n", path, dcm_config_strerror(err));
         return 2;
     }
+    /* An output that is configured but not in this build would lose data quietly:
+     * refuse to start instead. */
+    const struct {
+        const char *name;
+        const dcm_node *node;
+    } outputs[] = {{"mqtt", cfg->outputs.mqtt},
+                   {"influxdb", cfg->outputs.influxdb},
+                   {"http", cfg->outputs.http}};
+    bool missing = false;
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        if (!outputs[i].node)
+            continue;
+        fprintf(stderr, "%s:%d:%d: error: outputs.%s: this build of dcmetrics has no %s output; "
+                        "remove the section to run without it\n",
+                path, dcm_node_line(outputs[i].node), dcm_node_column(outputs[i].node),
+                outputs[i].name, outputs[i].name);
+        missing = true;
+    }
+    if (missing) {
+        dcm_config_destroy(cfg);
+        return 2;
+    }
     dcm_log_set_level((dcm_log_level)cfg->agent.log_level);
     dcm_session_options opt = {
         .config = cfg,

@@ -1,233 +1,9 @@
 /*
  * test_ledger.c - the energy ledger: storage, replacement of partial minutes, sums at
- * each resolution, roll-up idempotence and retention, local days, readers beside the
- * writer, schema versions, and crash safety (kill -9 in the middle of a batch).
+ * each resolution, roll-up idempotence and retention, local days, the audit trail.
+ * (Readers, schema versions and crash safety: test_ledger_safety.c.)
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include <dirent.h>
-#include <errno.h>
-#include <math.h>
-#include <signal.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "ledger.h"
-
-#define NS DCM_NS_PER_S
-#define DAY_S INT64_C(86400)
-/* 2024-01-01T00:00:00Z */
-#define T0_S INT64_C(1704067200)
-
-typedef struct fixture {
-    char dir[512];
-} fixture;
-
-/* cmocka 1.1 compares floats in single precision; sums need double. */
-#define assert_near(a, b, eps)                                                              \
-    do {                                                                                    \
-        double a_ = (a), b_ = (b);                                                          \
-        if (!(fabs(a_ - b_) <= (eps)))                                                      \
-            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                            \
-    } while (0)
-
-static void rm_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_tree(sub);
-        }
-        if (d)
-            closedir(d);
-    }
-    remove(path);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/dcm-ledger-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    rm_tree(f->dir);
-    free(f);
-    return 0;
-}
-
-static void state_path(const fixture *f, char *out, size_t n)
-{
-    snprintf(out, n, "%s/state/ledger", f->dir);
-}
-
-static dcm_ledger *open_ledger(const fixture *f, const dcm_ledger_options *opt)
-{
-    char dir[600];
-    state_path(f, dir, sizeof dir);
-    dcm_ledger *l = NULL;
-    dcm_ledger_err err = dcm_ledger_open(dir, opt, &l);
-    if (err != DCM_LEDGER_OK)
-        print_error("open: %s: %s\n", dcm_ledger_strerror(err), dcm_ledger_errmsg(NULL));
-    assert_int_equal(err, DCM_LEDGER_OK);
-    assert_non_null(l);
-    return l;
-}
-
-/* Direct SQL on the database, to check what the ledger stored. */
-static sqlite3 *open_raw(const fixture *f)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/state/ledger/ledger.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    return db;
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static double raw_double(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    double v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* ------------------------------------------------------------ sum collection */
-
-#define MAX_SUMS 8
-
-typedef struct sums {
-    int n;
-    char id[MAX_SUMS][64];
-    char unit[MAX_SUMS][16];
-    dcm_kind kind[MAX_SUMS];
-    dcm_quantity quantity[MAX_SUMS];
-    dcm_point_acc acc[MAX_SUMS];
-} sums;
-
-static void collect(void *ctx, const char *point_id, const char *unit, dcm_kind kind,
-                    dcm_quantity quantity, const dcm_point_acc *sum)
-{
-    sums *s = ctx;
-    assert_true(s->n < MAX_SUMS);
-    snprintf(s->id[s->n], sizeof s->id[0], "%s", point_id);
-    snprintf(s->unit[s->n], sizeof s->unit[0], "%s", unit);
-    s->kind[s->n] = kind;
-    s->quantity[s->n] = quantity;
-    s->acc[s->n] = *sum;
-    s->n++;
-}
-
-static sums sum_range(dcm_ledger *l, int64_t from_s, int64_t to_s)
-{
-    sums s;
-    memset(&s, 0, sizeof s);
-    dcm_ledger_err err = dcm_ledger_sum(l, from_s * NS, to_s * NS, collect, &s);
-    if (err != DCM_LEDGER_OK)
-        print_error("sum: %s\n", dcm_ledger_errmsg(l));
-    assert_int_equal(err, DCM_LEDGER_OK);
-    return s;
-}
-
-static const dcm_point_acc *find_sum(const sums *s, const char *id)
-{
-    for (int i = 0; i < s->n; i++)
-        if (strcmp(s->id[i], id) == 0)
-            return &s->acc[i];
-    fail_msg("no sum for %s", id);
-    return NULL;
-}
-
-/* --------------------------------------------------------- a known history */
-
-/* Point "a": minute m (minutes since T0) holds 0.25 x (m mod 7) kWh, with m mod 3
- * corrections; point "b": 1.5 kWh every minute. Multiples of 1/4: every sum is exact. */
-static double amount_a(int64_t start_s)
-{
-    return 0.25 * (double)(((start_s - T0_S) / 60) % 7);
-}
-
-static dcm_point_acc acc_of(double amount, uint32_t corrections)
-{
-    dcm_point_acc acc = {.amount = amount, .estimated = amount / 2, .covered_s = 60,
-                         .samples = 1, .corrections = corrections};
-    return acc;
-}
-
-static void register_ab(dcm_ledger *l, int64_t *ka, int64_t *kb)
-{
-    assert_int_equal(dcm_ledger_point(l, "pdu.a", "kWh", DCM_KIND_COUNTER, DCM_QTY_ENERGY, ka),
-                     DCM_LEDGER_OK);
-    assert_int_equal(dcm_ledger_point(l, "pdu.b", "kWh", DCM_KIND_GAUGE, DCM_QTY_ENERGY, kb),
-                     DCM_LEDGER_OK);
-}
-
-static void write_history(dcm_ledger *l, int64_t ka, int64_t kb, int64_t from_s, int64_t to_s)
-{
-    assert_int_equal(dcm_ledger_begin(l), DCM_LEDGER_OK);
-    for (int64_t t = from_s; t < to_s; t += 60) {
-        dcm_point_acc a = acc_of(amount_a(t), (uint32_t)(((t - T0_S) / 60) % 3));
-        dcm_point_acc b = acc_of(1.5, 0);
-        assert_int_equal(dcm_ledger_put_minute(l, ka, t * NS, &a, true), DCM_LEDGER_OK);
-        assert_int_equal(dcm_ledger_put_minute(l, kb, t * NS, &b, true), DCM_LEDGER_OK);
-    }
-    assert_int_equal(dcm_ledger_commit(l), DCM_LEDGER_OK);
-}
-
-/* What the minutes of point a hold over [from, to) (whole minutes). */
-static double expected_a(int64_t from_s, int64_t to_s, uint32_t *corrections)
-{
-    double sum = 0;
-    uint32_t c = 0;
-    for (int64_t t = from_s; t < to_s; t += 60) {
-        sum += amount_a(t);
-        c += (uint32_t)(((t - T0_S) / 60) % 3);
-    }
-    if (corrections)
-        *corrections = c;
-    return sum;
-}
+#include "ledger_fixture.h"
 
 /* ------------------------------------------------------------------- tests */
 
@@ -442,6 +218,56 @@ static void test_sum_resolutions(void **state)
     dcm_ledger_close(l);
 }
 
+/* Once rolled up, whole days and quarters inside a range are read from their rows:
+ * the same sums as from the minutes, in fewer rows. */
+static void test_sum_coarse(void **state)
+{
+    fixture *f = *state;
+    dcm_ledger *l = open_ledger(f, NULL);
+    int64_t ka = 0, kb = 0;
+    register_ab(l, &ka, &kb);
+    const int64_t d1 = T0_S, d2 = d1 + DAY_S, d3 = d2 + DAY_S, d4 = d3 + DAY_S;
+    write_history(l, ka, kb, d1, d4);
+    static const int64_t ranges[][2] = {
+        {d1 + 37, d3 + 12345}, {d1, d4}, {d1 + 900, d2 + 1800}, {d2 + 61, d2 + 899},
+        {d1 + 86399, d2 + 1}, {d1 + 450, d4 - 450}, {d2, d3 + 7 * 900},
+    };
+    enum { N = sizeof ranges / sizeof ranges[0] };
+    sums fine[N];
+    for (int i = 0; i < N; i++)
+        fine[i] = sum_range(l, ranges[i][0], ranges[i][1]);
+    assert_int_equal(dcm_ledger_rollup(l, (d4 + 3600) * NS), DCM_LEDGER_OK);
+    for (int i = 0; i < N; i++) {
+        sums coarse = sum_range(l, ranges[i][0], ranges[i][1]);
+        assert_int_equal(coarse.n, fine[i].n);
+        for (int k = 0; k < coarse.n; k++) {
+            assert_string_equal(coarse.id[k], fine[i].id[k]);
+            assert_near(coarse.acc[k].amount, fine[i].acc[k].amount, 1e-9);
+            assert_near(coarse.acc[k].estimated, fine[i].acc[k].estimated, 1e-9);
+            assert_near(coarse.acc[k].covered_s, fine[i].acc[k].covered_s, 1e-6);
+            assert_int_equal(coarse.acc[k].samples, fine[i].acc[k].samples);
+            assert_int_equal(coarse.acc[k].corrections, fine[i].acc[k].corrections);
+        }
+    }
+
+    /* Which rows are read: alter day 2's minutes behind the ledger's back (no roll-up
+     * mark). A whole day comes from its day row, whole quarters from quarter rows, and
+     * only the cut ends from minutes. */
+    sqlite3 *db = open_raw(f);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE minute SET amount = amount + 100 WHERE start_s >= %lld"
+             " AND start_s < %lld", (long long)d2, (long long)d3);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    sums s = sum_range(l, d2, d3);
+    assert_true(find_sum(&s, "pdu.b")->amount == 1.5 * 1440);
+    s = sum_range(l, d2 + 900, d2 + 1800);
+    assert_true(find_sum(&s, "pdu.b")->amount == 1.5 * 15);
+    s = sum_range(l, d2 + 870, d2 + 1830); /* half a minute on each side */
+    assert_near(find_sum(&s, "pdu.b")->amount, 1.5 * 15 + 101.5, 1e-9);
+    dcm_ledger_close(l);
+}
+
 static void test_rollup_idempotent_and_dirty(void **state)
 {
     fixture *f = *state;
@@ -478,7 +304,12 @@ static void test_rollup_idempotent_and_dirty(void **state)
     int64_t t = d1 + 3600 + 120;
     dcm_point_acc fix = acc_of(amount_a(t) + 10.0, 0);
     assert_int_equal(dcm_ledger_put_minute(l, ka, t * NS, &fix, true), DCM_LEDGER_OK);
+    /* Until the next roll-up the stale quarter and day rows are not used. */
+    sums s = sum_range(l, d1, d1 + DAY_S);
+    assert_true(find_sum(&s, "pdu.a")->amount == expected_a(d1, d1 + DAY_S, NULL) + 10.0);
     assert_int_equal(dcm_ledger_rollup(l, now + 600 * NS), DCM_LEDGER_OK);
+    s = sum_range(l, d1, d1 + DAY_S);
+    assert_true(find_sum(&s, "pdu.a")->amount == expected_a(d1, d1 + DAY_S, NULL) + 10.0);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT amount FROM quarter WHERE start_s = %lld AND point = %lld",
              (long long)(d1 + 3600), (long long)ka);
@@ -633,128 +464,6 @@ static void test_dst_day(void **state)
     dcm_ledger_close(l);
 }
 
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n++;
-    closedir(d);
-    return n;
-}
-
-static void test_read_only(void **state)
-{
-    fixture *f = *state;
-    char dir[600], path[700];
-    state_path(f, dir, sizeof dir);
-    dcm_ledger_options ro = {.read_only = true};
-    dcm_ledger *r = NULL;
-    /* A reader never creates the directory or the database. */
-    assert_int_equal(dcm_ledger_open(dir, &ro, &r), DCM_LEDGER_EIO);
-    assert_null(r);
-    struct stat sb;
-    assert_int_not_equal(stat(dir, &sb), 0);
-
-    dcm_ledger *w = open_ledger(f, NULL);
-    int64_t ka = 0, kb = 0;
-    register_ab(w, &ka, &kb);
-    write_history(w, ka, kb, T0_S, T0_S + 600);
-    dcm_point_state st = {.last_ts_ns = (T0_S + 599) * NS, .last_value = 7.5, .rate = 1.25};
-    assert_int_equal(dcm_ledger_put_state(w, ka, &st), DCM_LEDGER_OK);
-
-    /* One writer only. */
-    dcm_ledger *w2 = NULL;
-    assert_int_equal(dcm_ledger_open(dir, NULL, &w2), DCM_LEDGER_EBUSY);
-    assert_null(w2);
-
-    r = open_ledger(f, &ro);
-    sums s = sum_range(r, T0_S, T0_S + 3600);
-    assert_true(find_sum(&s, "pdu.b")->amount == 15.0);
-    int64_t key = 0;
-    assert_int_equal(dcm_ledger_point(r, "pdu.a", "kWh", DCM_KIND_COUNTER, DCM_QTY_ENERGY, &key),
-                     DCM_LEDGER_OK);
-    assert_true(key == ka);
-    assert_int_equal(dcm_ledger_point(r, "pdu.new", "kWh", DCM_KIND_COUNTER, DCM_QTY_ENERGY,
-                                      &key), DCM_LEDGER_EINVAL);
-    dcm_point_state got = {0};
-    bool found = false;
-    assert_int_equal(dcm_ledger_get_state(r, ka, &got, &found), DCM_LEDGER_OK);
-    assert_true(found && got.last_value == 7.5);
-    dcm_point_acc acc = acc_of(1.0, 0);
-    assert_int_equal(dcm_ledger_put_minute(r, ka, T0_S * NS, &acc, true), DCM_LEDGER_EINVAL);
-    assert_int_equal(dcm_ledger_begin(r), DCM_LEDGER_EINVAL);
-    assert_int_equal(dcm_ledger_rollup(r, T0_S * NS), DCM_LEDGER_EINVAL);
-
-    /* The writer's open batch is invisible until committed; the reader never blocks it. */
-    assert_int_equal(dcm_ledger_begin(w), DCM_LEDGER_OK);
-    for (int64_t t = T0_S + 600; t < T0_S + 1200; t += 60)
-        assert_int_equal(dcm_ledger_put_minute(w, kb, t * NS, &acc, true), DCM_LEDGER_OK);
-    s = sum_range(r, T0_S, T0_S + 3600);
-    assert_true(find_sum(&s, "pdu.b")->amount == 15.0);
-    assert_int_equal(dcm_ledger_commit(w), DCM_LEDGER_OK);
-    s = sum_range(r, T0_S, T0_S + 3600);
-    assert_true(find_sum(&s, "pdu.b")->amount == 25.0);
-    assert_int_equal(dcm_ledger_rollup(w, (T0_S + 3 * DAY_S) * NS), DCM_LEDGER_OK);
-    s = sum_range(r, T0_S, T0_S + 3600);
-    assert_true(find_sum(&s, "pdu.b")->amount == 25.0);
-    dcm_ledger_close(r);
-    dcm_ledger_close(w);
-
-    /* After the writer has gone, a reader adds no file beside the database. */
-    int before = count_entries(dir);
-    r = open_ledger(f, &ro);
-    s = sum_range(r, T0_S, T0_S + 3600);
-    assert_int_equal(s.n, 2);
-    dcm_ledger_close(r);
-    assert_int_equal(count_entries(dir), before);
-    snprintf(path, sizeof path, "%s/ledger.db", dir);
-    assert_int_equal(stat(path, &sb), 0);
-}
-
-static void test_schema_refusal(void **state)
-{
-    fixture *f = *state;
-    dcm_ledger *l = open_ledger(f, NULL);
-    dcm_ledger_close(l);
-    sqlite3 *db = open_raw(f);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-
-    char dir[600], path[700];
-    state_path(f, dir, sizeof dir);
-    l = NULL;
-    assert_int_equal(dcm_ledger_open(dir, NULL, &l), DCM_LEDGER_ECORRUPT);
-    assert_null(l);
-    assert_non_null(strstr(dcm_ledger_errmsg(NULL), "newer"));
-    dcm_ledger_options ro = {.read_only = true};
-    assert_int_equal(dcm_ledger_open(dir, &ro, &l), DCM_LEDGER_ECORRUPT);
-
-    /* Not a database at all. */
-    snprintf(path, sizeof path, "%s/ledger.db", dir);
-    char wal[720], shm[720];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    snprintf(shm, sizeof shm, "%s-shm", path);
-    remove(wal);
-    remove(shm);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 256; i++)
-        fputs("this is not a ledger ", fp);
-    fclose(fp);
-    assert_int_equal(dcm_ledger_open(dir, NULL, &l), DCM_LEDGER_ECORRUPT);
-    assert_null(l);
-
-    /* Bad options. */
-    dcm_ledger_options bad = {.minute_retention_ns = 10 * DAY_S * NS,
-                              .quarter_retention_ns = DAY_S * NS};
-    assert_int_equal(dcm_ledger_open(dir, &bad, &l), DCM_LEDGER_EINVAL);
-    assert_int_equal(dcm_ledger_open(NULL, NULL, &l), DCM_LEDGER_EINVAL);
-}
-
 typedef struct corr_list {
     int n;
     char id[4][32];
@@ -806,147 +515,18 @@ static void test_corrections(void **state)
     dcm_ledger_close(l);
 }
 
-/* ------------------------------------------------------------ crash safety */
-
-#define CRASH_POINTS 1000
-#define CRASH_COMMITTED_MINUTES 10
-
-/* Runs in the child: commits ten minutes for every point, then dies inside a second,
- * large batch (large enough that SQLite spills uncommitted pages into the WAL). */
-static void crash_child(const char *dir, bool sigkill)
-{
-    dcm_ledger *l = NULL;
-    if (dcm_ledger_open(dir, NULL, &l) != DCM_LEDGER_OK)
-        _exit(3);
-    int64_t keys[CRASH_POINTS];
-    for (int i = 0; i < CRASH_POINTS; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "rack%04d.energy", i);
-        if (dcm_ledger_point(l, id, "kWh", DCM_KIND_COUNTER, DCM_QTY_ENERGY, &keys[i]) !=
-            DCM_LEDGER_OK)
-            _exit(3);
-    }
-    if (dcm_ledger_begin(l) != DCM_LEDGER_OK)
-        _exit(3);
-    for (int m = 0; m < CRASH_COMMITTED_MINUTES; m++)
-        for (int i = 0; i < CRASH_POINTS; i++) {
-            dcm_point_acc acc = acc_of(0.5, 0);
-            if (dcm_ledger_put_minute(l, keys[i], (T0_S + 60 * m) * NS, &acc, true) !=
-                DCM_LEDGER_OK)
-                _exit(3);
-        }
-    dcm_point_state st = {.last_ts_ns = (T0_S + 600) * NS, .last_value = 100.0, .rate = 3.0};
-    if (dcm_ledger_put_state(l, keys[0], &st) != DCM_LEDGER_OK ||
-        dcm_ledger_commit(l) != DCM_LEDGER_OK)
-        _exit(3);
-
-    if (dcm_ledger_begin(l) != DCM_LEDGER_OK)
-        _exit(3);
-    for (int m = 0; m < 100; m++)
-        for (int i = 0; i < CRASH_POINTS; i++) {
-            dcm_point_acc acc = acc_of(9.0, 1);
-            /* Overwrites the committed minutes too: none of it may survive. */
-            if (dcm_ledger_put_minute(l, keys[i], (T0_S + 60 * m) * NS, &acc, true) !=
-                DCM_LEDGER_OK)
-                _exit(3);
-        }
-    st.last_value = 999.0;
-    if (dcm_ledger_put_state(l, keys[0], &st) != DCM_LEDGER_OK)
-        _exit(3);
-    if (sigkill)
-        kill(getpid(), SIGKILL);
-    _exit(0);
-}
-
-typedef struct count_sum {
-    int points;
-    double amount;
-} count_sum;
-
-static void count_points(void *ctx, const char *point_id, const char *unit, dcm_kind kind,
-                         dcm_quantity quantity, const dcm_point_acc *sum)
-{
-    count_sum *c = ctx;
-    c->points++;
-    c->amount += sum->amount;
-}
-
-static void crash_and_check(fixture *f, bool sigkill)
-{
-    char dir[600];
-    state_path(f, dir, sizeof dir);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        crash_child(dir, sigkill);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    if (sigkill) {
-        assert_true(WIFSIGNALED(status));
-        assert_int_equal(WTERMSIG(status), SIGKILL);
-    } else {
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
-    }
-
-    dcm_ledger *l = open_ledger(f, NULL);
-    count_sum c = {0};
-    assert_int_equal(dcm_ledger_sum(l, T0_S * NS, (T0_S + DAY_S) * NS, count_points, &c),
-                     DCM_LEDGER_OK);
-    assert_int_equal(c.points, CRASH_POINTS);
-    assert_true(c.amount == 0.5 * CRASH_POINTS * CRASH_COMMITTED_MINUTES);
-    int64_t key = 0;
-    assert_int_equal(dcm_ledger_point(l, "rack0000.energy", "kWh", DCM_KIND_COUNTER,
-                                      DCM_QTY_ENERGY, &key), DCM_LEDGER_OK);
-    dcm_point_state st = {0};
-    bool found = false;
-    assert_int_equal(dcm_ledger_get_state(l, key, &st, &found), DCM_LEDGER_OK);
-    assert_true(found);
-    assert_true(st.last_value == 100.0);
-    assert_true(st.last_ts_ns == (T0_S + 600) * NS);
-    dcm_ledger_close(l);
-
-    sqlite3 *db = open_raw(f);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM points"), CRASH_POINTS);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM minute"),
-                     CRASH_POINTS * CRASH_COMMITTED_MINUTES);
-    assert_true(raw_double(db, "SELECT total(amount) FROM minute") ==
-                0.5 * CRASH_POINTS * CRASH_COMMITTED_MINUTES);
-    assert_int_equal(raw_int(db, "SELECT max(corrections) FROM minute"), 0);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-}
-
-static void test_crash_sigkill(void **state)
-{
-    crash_and_check(*state, true);
-}
-
-static void test_crash_exit(void **state)
-{
-    crash_and_check(*state, false);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_reopen_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_then_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sum_resolutions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sum_coarse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollup_idempotent_and_dirty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dst_day, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_sigkill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_exit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
