@@ -26,6 +26,7 @@ typedef enum dcm_ledger_stmt {
     ST_DIRTY_PUT,
     ST_STATE_PUT,
     ST_STATE_GET,
+    ST_MINUTE_GET,
     ST_CORRECTION_PUT,
     ST_META_GET,
     ST_META_PUT,

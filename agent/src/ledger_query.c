@@ -86,7 +86,9 @@ typedef struct dcm_sum_layout {
 static int64_t dcm_ledger_align_up(int64_t t, int64_t step)
 {
     int64_t f = dcm_ledger_floor_div(t, step) * step;
-    return f == t ? t : f + step;
+    if (f == t)
+        return t;
+    return f > INT64_MAX - step ? INT64_MAX : f + step;
 }
 
 static dcm_ledger_err dcm_ledger_int_query(dcm_ledger *l, dcm_ledger_stmt which, int64_t p1,
@@ -133,28 +135,30 @@ static dcm_ledger_err dcm_ledger_sum_layout(dcm_ledger *l, int64_t from, int64_t
     /* A minute rewritten since the last roll-up makes its quarter and day stale. */
     int64_t from_s = dcm_ledger_floor_div(from, DCM_NS_PER_S);
     int64_t to_s = dcm_ledger_floor_div(to - 1, DCM_NS_PER_S) + 1;
-    int64_t x = 0, y = 0;
+    int64_t unused = 0;
     dcm_ledger_err err = dcm_ledger_int_query(l, ST_SUM_DIRTY, from_s - DCM_LEDGER_QUARTER_S,
-                                              to_s, 2, &lay->dirty, &x, NULL);
+                                              to_s, 2, &lay->dirty, &unused, NULL);
     if (err != DCM_LEDGER_OK || lay->dirty)
         return err;
 
     bool found = false;
-    err = dcm_ledger_int_query(l, ST_SUM_FIRST_DAY, dcm_ledger_floor_div(from - 1, DCM_NS_PER_S) + 1,
-                               0, 1, &found, &x, NULL);
+    int64_t first_start = 0, last_start = 0, last_end = 0;
+    err = dcm_ledger_int_query(l, ST_SUM_FIRST_DAY,
+                               dcm_ledger_align_up(from, DCM_NS_PER_S) / DCM_NS_PER_S, 0, 1,
+                               &found, &first_start, NULL);
     if (err != DCM_LEDGER_OK || !found)
         return err;
     int64_t limit = to < lay->wd ? to : lay->wd;
     err = dcm_ledger_int_query(l, ST_SUM_LAST_DAY, dcm_ledger_floor_div(limit, DCM_NS_PER_S), 0,
-                               1, &found, &y, &v[0]);
+                               1, &found, &last_start, &last_end);
     if (err != DCM_LEDGER_OK || !found)
         return err;
     /* The last day starting before the limit: whole if it ends by then, else the days
      * before it end where it starts (or earlier, with nothing stored in between). */
-    int64_t db = dcm_ledger_s_to_ns(v[0]) <= limit ? dcm_ledger_s_to_ns(v[0])
-                                                    : dcm_ledger_s_to_ns(y);
-    if (db > dcm_ledger_s_to_ns(x)) {
-        lay->da = dcm_ledger_s_to_ns(x);
+    int64_t db = dcm_ledger_s_to_ns(last_end) <= limit ? dcm_ledger_s_to_ns(last_end)
+                                                        : dcm_ledger_s_to_ns(last_start);
+    if (db > dcm_ledger_s_to_ns(first_start)) {
+        lay->da = dcm_ledger_s_to_ns(first_start);
         lay->db = db;
     }
     return DCM_LEDGER_OK;
@@ -286,6 +290,15 @@ dcm_ledger_err dcm_ledger_sum(dcm_ledger *l, int64_t from_ns, int64_t to_ns,
     if (!fn || from_ns > to_ns)
         return dcm_ledger_fail(l, DCM_LEDGER_EINVAL, "invalid sum range");
     if (from_ns == to_ns)
+        return DCM_LEDGER_OK;
+    /* No row lies that far from 1970 (±146 years); clamping keeps the arithmetic on
+     * boundaries clear of overflow for "all of time" ranges. */
+    const int64_t far = INT64_MAX / 2;
+    if (from_ns < -far)
+        from_ns = -far;
+    if (to_ns > far)
+        to_ns = far;
+    if (from_ns >= to_ns)
         return DCM_LEDGER_OK;
     bool began = false;
     dcm_ledger_err err = dcm_ledger_read_begin(l, &began);

@@ -25,6 +25,11 @@
 
 typedef struct pending_minute {
     int64_t ledger_key; /* copy owned by the pipeline thread: the registry may grow */
+    /* Partial sums a previous process left for the minute it was in when it stopped:
+     * added to whatever this process writes for that minute, or they would be replaced. */
+    bool has_carry;
+    int64_t carry_start_ns;
+    dcm_point_acc carry;
     bool dirty;
     int64_t open_start_ns;
     dcm_point_acc open_partial;
@@ -106,6 +111,15 @@ static void ledger_txn_commit(dcm_runtime *rt)
     rt->in_txn = false;
 }
 
+static void add_acc(dcm_point_acc *a, const dcm_point_acc *b)
+{
+    a->amount += b->amount;
+    a->estimated += b->estimated;
+    a->covered_s += b->covered_s;
+    a->samples += b->samples;
+    a->corrections += b->corrections;
+}
+
 static void on_point_minute(void *ctx, uint32_t id, int64_t start_ns, int64_t end_ns,
                             const dcm_point_acc *closed, const dcm_point_acc *open_partial,
                             const dcm_point_state *st)
@@ -118,12 +132,21 @@ static void on_point_minute(void *ctx, uint32_t id, int64_t start_ns, int64_t en
     if (key < 0)
         return;
     ledger_txn_begin(rt);
+    dcm_point_acc done = *closed;
+    if (p->has_carry && p->carry_start_ns == start_ns) {
+        add_acc(&done, &p->carry);
+        p->has_carry = false;
+    }
     /* Minutes with nothing in them are not stored: absence already says "no data". */
-    if (closed->samples || closed->amount != 0 || closed->covered_s > 0)
-        dcm_ledger_put_minute(rt->ledger, key, start_ns, closed, true);
+    if (done.samples || done.amount != 0 || done.covered_s > 0)
+        dcm_ledger_put_minute(rt->ledger, key, start_ns, &done, true);
     p->dirty = true;
     p->open_start_ns = end_ns;
     p->open_partial = *open_partial;
+    if (p->has_carry && p->carry_start_ns == end_ns)
+        add_acc(&p->open_partial, &p->carry);
+    else if (p->has_carry && p->carry_start_ns < start_ns)
+        p->has_carry = false; /* that minute is behind us: its row stands as it was */
     p->state = *st;
 }
 
@@ -214,6 +237,15 @@ static void sync_points(dcm_runtime *rt)
                 found) {
                 dcm_engine_restore_point(rt->engine, id, &st);
                 dcm_log(DCM_LOG_DEBUG, "pipeline", "%s: resumed from the ledger", pt->id);
+                int64_t minute = st.last_ts_ns - st.last_ts_ns % DCM_NS_PER_MIN;
+                bool final = false, have = false;
+                pending_minute *pm = &rt->pending[i];
+                if (dcm_ledger_get_minute(rt->ledger, pt->ledger_key, minute, &pm->carry, &final,
+                                          &have) == DCM_LEDGER_OK &&
+                    have && !final) {
+                    pm->has_carry = true;
+                    pm->carry_start_ns = minute;
+                }
             }
         }
         rt->pending[i].ledger_key = pt->ledger_key;
@@ -427,8 +459,8 @@ dcm_runtime_err dcm_runtime_start(const dcm_runtime_options *opt, dcm_runtime **
     dcm_ledger_options lo = {.calendar = &rt->calendar};
     dcm_ledger_err le = dcm_ledger_open(state_dir, &lo, &rt->ledger);
     if (le != DCM_LEDGER_OK) {
-        dcm_log(DCM_LOG_ERROR, "ledger", "cannot open the ledger in '%s': %s", state_dir,
-                dcm_ledger_strerror(le));
+        dcm_log(DCM_LOG_ERROR, "ledger", "cannot open the ledger in '%s': %s (%s)", state_dir,
+                dcm_ledger_strerror(le), dcm_ledger_errmsg(NULL));
         rt->ledger = NULL;
         err = DCM_RUNTIME_ELEDGER;
         goto fail;

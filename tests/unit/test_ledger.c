@@ -211,6 +211,14 @@ static void test_sum_resolutions(void **state)
                         1e-9);
     assert_near(find_sum(&s, "pdu.b")->amount, 1.5 * 2 * 1440, 1e-9);
 
+    /* All of time: every row once. */
+    sums every;
+    memset(&every, 0, sizeof every);
+    assert_int_equal(dcm_ledger_sum(l, INT64_MIN, INT64_MAX, collect, &every), DCM_LEDGER_OK);
+    assert_int_equal(every.n, 2);
+    assert_true(every.acc[0].amount == all);
+    assert_true(every.acc[1].amount == 1.5 * 3 * 1440);
+
     /* Outside the data: no call at all. */
     s = sum_range(l, d4 + DAY_S, d4 + 2 * DAY_S);
     assert_int_equal(s.n, 0);
