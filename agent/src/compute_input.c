@@ -7,6 +7,7 @@
 #include "csv.h"
 #include "readings.h"
 #include "site.h"
+#include "grow.h"
 
 #define DEFAULT_MAX_MESSAGES 20
 
@@ -168,14 +169,8 @@ static long add_point(dcm_cinput *in, const dcm_reading *rd, unsigned long line,
 {
     if (in->npoints >= UINT32_MAX - 1)
         return -1;
-    if (in->npoints == in->cap_points) {
-        size_t cap = in->cap_points ? in->cap_points * 2 : 16;
-        dcm_cpoint *np = realloc(in->points, cap * sizeof *np);
-        if (!np)
-            return -1;
-        in->points = np;
-        in->cap_points = cap;
-    }
+    if (!dcm_grow((void **)&in->points, &in->cap_points, in->npoints + 1, sizeof *in->points, 16))
+        return -1;
     dcm_cpoint *p = &in->points[in->npoints];
     memset(p, 0, sizeof *p);
     p->name = malloc(rd->point_len + 1);
@@ -199,14 +194,8 @@ static long add_point(dcm_cinput *in, const dcm_reading *rd, unsigned long line,
 
 static bool add_row(dcm_cinput *in, const dcm_reading *rd, uint32_t point, unsigned long line)
 {
-    if (in->nrows == in->cap_rows) {
-        size_t cap = in->cap_rows ? in->cap_rows * 2 : 1024;
-        dcm_crow *nr = realloc(in->rows, cap * sizeof *nr);
-        if (!nr)
-            return false;
-        in->rows = nr;
-        in->cap_rows = cap;
-    }
+    if (!dcm_grow((void **)&in->rows, &in->cap_rows, in->nrows + 1, sizeof *in->rows, 1024))
+        return false;
     in->rows[in->nrows++] = (dcm_crow){
         .ts_ns = rd->ts_ns,
         .start_ns = rd->start_ns,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "grow.h"
 
 const char *dcm_config_strerror(dcm_config_err err)
 {
@@ -69,14 +70,8 @@ diags_addv(dcm_diags *d, dcm_diag_severity sev, const char *file, int line, int 
     /* Count first: a dropped error must still make the load fail. */
     if (sev == DCM_DIAG_ERROR)
         d->errors++;
-    if (d->count == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        dcm_diag *items = realloc(d->items, cap * sizeof(*items));
-        if (!items)
-            return;
-        d->items = items;
-        d->cap = cap;
-    }
+    if (!dcm_grow((void **)&d->items, &d->cap, d->count + 1, sizeof *d->items, 16))
+        return;
     dcm_diag *g = &d->items[d->count];
     memset(g, 0, sizeof(*g));
     g->severity = sev;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "units.h"
+#include "grow.h"
 
 #define DCM_BATCH_CAP 4096
 #define DCM_BUS_BLOCK_MS 200
@@ -77,14 +78,8 @@ int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind
             goto out;
         }
     }
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        dcm_point *grown = realloc(p->items, cap * sizeof *grown);
-        if (!grown)
-            goto nomem;
-        p->items = grown;
-        p->cap = cap;
-    }
+    if (!dcm_grow((void **)&p->items, &p->cap, p->count + 1, sizeof *p->items, 64))
+        goto nomem;
     dcm_point *pt = &p->items[p->count];
     memset(pt, 0, sizeof *pt);
     pt->id = strdup(id);
