@@ -281,7 +281,7 @@ size_t dcm_ts_format_rfc3339(int64_t t_ns, const dcm_calendar *cal, char *buf, s
         char frac[16];
         snprintf(frac, sizeof frac, ".%09lld", (long long)nanos);
         size_t fl = strlen(frac);
-        while (frac[fl - 1] == '0')
+        while (fl > 1 && frac[fl - 1] == '0')
             frac[--fl] = '\0';
         n += snprintf(buf + n, size - (size_t)n, "%s", frac);
     }

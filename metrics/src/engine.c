@@ -270,6 +270,7 @@ static void start(dcm_engine *e, int64_t t)
     /* Keep the previous minute open while late samples for it may still come. */
     e->open_start = floor_minute(t - e->grace_ns);
     e->started = true;
+    e->started_at = t;
     dcm__windows_start(e);
 }
 

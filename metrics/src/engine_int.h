@@ -59,6 +59,7 @@ struct dcm_engine {
     dcm_totals shape;
 
     bool started;
+    int64_t started_at; /* the first event's time: windows ending by then are not emitted */
     int64_t open_start; /* start of the oldest open minute; bins cover two minutes */
     dcm__win win[DCM__NWIN];
 
@@ -82,6 +83,8 @@ static inline int dcm__bin_of(int64_t minute_start)
 /* windows.c */
 void dcm__apply_shape(dcm_totals *t, const dcm_totals *shape, double window_s);
 void dcm__instruments_over(const dcm_engine *e, int64_t start, int64_t end, dcm_instruments *out);
+/* True when no role or zone of t received anything. */
+bool dcm__totals_empty(const dcm_totals *t);
 void dcm__emit(const dcm_engine *e, dcm_window w, const dcm_totals *t, bool interim,
                dcm_record_fn fn, void *ctx);
 void dcm__windows_start(dcm_engine *e);

@@ -63,9 +63,24 @@ void dcm__instruments_over(const dcm_engine *e, int64_t start, int64_t end, dcm_
     }
 }
 
+bool dcm__totals_empty(const dcm_totals *t)
+{
+    for (int r = 0; r < DCM_ROLE_COUNT; r++)
+        if (t->role[r].amount != 0 || t->role[r].covered_s > 0 || t->role[r].estimated != 0)
+            return false;
+    for (uint32_t z = 0; z < t->zone_count && z < DCM_MAX_ZONES; z++)
+        if (t->zone_it[z].amount != 0 || t->zone_overhead[z].amount != 0)
+            return false;
+    return true;
+}
+
 void dcm__emit(const dcm_engine *e, dcm_window w, const dcm_totals *t, bool interim,
                dcm_record_fn fn, void *ctx)
 {
+    /* The minute kept open for late samples may end before the first event. If nothing
+     * landed in such a window (no restored downtime, no bill) it records nothing: skip it. */
+    if (!interim && e->started && t->end_ns <= e->started_at && dcm__totals_empty(t))
+        return;
     dcm_kpi_set kpi;
     dcm__kpi_compute_ex(t, &e->cfg.params, w == DCM_WINDOW_INSTANT, &kpi);
     dcm_kpi_record rec = {

@@ -502,6 +502,31 @@ static void test_util_window_means(void **state)
     free(s.v);
 }
 
+
+/* Started a few seconds into a minute, the engine keeps the previous minute open for late
+ * samples. When nothing lands in it, no record is emitted for it: it predates the agent. */
+static void test_no_record_before_first_event(void **state)
+{
+    (void)state;
+    sink s;
+    sink_init(&s, BIT(DCM_WINDOW_1M));
+    dcm_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    dcm_engine *e = make(&cfg, &s);
+    uint32_t it = add(e, pdef(DCM_QTY_ENERGY, DCM_KIND_COUNTER, DCM_ROLE_IT));
+    for (int64_t sec = 2; sec <= 130; sec++) {
+        dcm_engine_feed(e, it, T0 + S(sec), 100.0 + (double)sec, DCM_QUALITY_OK);
+        dcm_engine_advance(e, T0 + S(sec));
+    }
+    assert_null(find(&s, DCM_WINDOW_1M, T0 - M(1)));
+    const rec *first = find(&s, DCM_WINDOW_1M, T0);
+    assert_non_null(first);
+    assert_double_rel(first->t.role[DCM_ROLE_IT].amount, 58.0, 1e-12);
+    assert_int_equal(s.count[DCM_WINDOW_1M], 2);
+    dcm_engine_destroy(e);
+    free(s.v);
+}
+
 /* ---------------------------------------------- a billed year: examples A and B */
 
 static const double ex_it[12] = {700, 640, 720, 710, 750, 760, 800, 810, 780, 790, 770, 800};
@@ -806,6 +831,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minutes_and_hour),
+        cmocka_unit_test(test_no_record_before_first_event),
         cmocka_unit_test(test_window_selection),
         cmocka_unit_test(test_late_increment),
         cmocka_unit_test(test_restart_no_double_count),
