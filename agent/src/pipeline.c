@@ -150,6 +150,26 @@ static void on_point_minute(void *ctx, uint32_t id, int64_t start_ns, int64_t en
     p->state = *st;
 }
 
+/* Every correction the integrator makes goes to the ledger's audit trail, except a
+ * repeated or out-of-order timestamp, which is routine (a device that did not update). */
+static void on_correction(void *ctx, uint32_t id, const dcm_increment *inc, bool applied)
+{
+    dcm_runtime *rt = ctx;
+    if (inc->correction == DCM_CORR_ORDER || id >= rt->engine_points)
+        return;
+    pending_minute *p = &rt->pending[id];
+    if (rt->ledger && p->ledger_key >= 0) {
+        ledger_txn_begin(rt);
+        if (dcm_ledger_put_correction(rt->ledger, p->ledger_key, inc) != DCM_LEDGER_OK)
+            dcm_log_limited(DCM_LOG_ERROR, "ledger", "cannot record a correction: %s",
+                            dcm_ledger_errmsg(rt->ledger));
+    }
+    if (inc->correction != DCM_CORR_GAP)
+        dcm_log_limited(DCM_LOG_WARN, "pipeline", "%s: counter %s%s", rt->points.items[id].id,
+                        dcm_correction_name((dcm_correction)inc->correction),
+                        applied ? "" : " (sample ignored)");
+}
+
 /* --------------------------------------------------------------- records */
 
 static void copy_record(dcm_record_copy *dst, const dcm_kpi_record *rec)
@@ -425,6 +445,8 @@ static dcm_runtime_err build_engine(dcm_runtime *rt)
     ec.on_record_ctx = rt;
     ec.on_point_minute = on_point_minute;
     ec.on_point_minute_ctx = rt;
+    ec.on_correction = on_correction;
+    ec.on_correction_ctx = rt;
     dcm_metrics_err err = dcm_engine_create(&ec, &rt->engine);
     if (err != DCM_METRICS_OK) {
         dcm_log(DCM_LOG_ERROR, "pipeline", "cannot create the KPI engine: %s",

@@ -343,6 +343,8 @@ bool dcm_engine_feed(dcm_engine *e, uint32_t id, int64_t ts_ns, double value, dc
 
     dcm_increment inc;
     bool got = dcm_integrator_feed(&p->def, &p->st, ts_ns, value, &inc);
+    if (inc.correction != DCM_CORR_NONE && e->cfg.on_correction)
+        e->cfg.on_correction(e->cfg.on_correction_ctx, id, &inc, got);
     if (!got && inc.correction != DCM_CORR_NONE)
         return false;
     p->flags &= (uint8_t)~DCM__PT_BAD;

@@ -349,6 +349,12 @@ typedef void (*dcm_point_minute_fn)(void *ctx, uint32_t id, int64_t start_ns, in
                                     const dcm_point_acc *open_partial,
                                     const dcm_point_state *st);
 
+/* Called from dcm_engine_feed for every correction the integrator makes (wrap, reset,
+ * backwards, spike, gap, order): the audit trail. applied is true when the increment was
+ * integrated (wrap, reset, gap), false when the sample was ignored. */
+typedef void (*dcm_correction_fn)(void *ctx, uint32_t id, const dcm_increment *inc,
+                                  bool applied);
+
 typedef struct dcm_engine_config {
     dcm_calendar calendar;
     dcm_kpi_params params;
@@ -364,6 +370,8 @@ typedef struct dcm_engine_config {
     void *on_record_ctx;
     dcm_point_minute_fn on_point_minute; /* may be NULL */
     void *on_point_minute_ctx;
+    dcm_correction_fn on_correction;     /* may be NULL */
+    void *on_correction_ctx;
 } dcm_engine_config;
 
 dcm_metrics_err dcm_engine_create(const dcm_engine_config *cfg, dcm_engine **out);
