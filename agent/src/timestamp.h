@@ -40,8 +40,5 @@ dcm_ts_err dcm_ts_parse_local(const char *text, const dcm_calendar *cal, int64_t
 #define DCM_TS_RFC3339_MAX 40
 size_t dcm_ts_format_rfc3339(int64_t t_ns, const dcm_calendar *cal, char *buf, size_t size);
 
-/* Civil date <-> days since 1970-01-01 (proleptic Gregorian). */
-int64_t dcm_days_from_civil(int64_t year, int month, int day);
-void dcm_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 
 #endif

@@ -12,8 +12,9 @@
 
 /* Days since 1970-01-01 of a proleptic Gregorian date; month may be out of 1..12 and is
  * carried into the year, day may be out of range and is carried into the following days. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t dcm_days_from_civil(int64_t y, int month, int day)
 {
+    int64_t m = month, d = day;
     int64_t m0 = m - 1;
     y += dcm__floor_div(m0, 12);
     m = m0 - dcm__floor_div(m0, 12) * 12 + 1;
@@ -26,7 +27,7 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468 + (d - 1);
 }
 
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
+void dcm_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = dcm__floor_div(z, 146097);
@@ -37,7 +38,7 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
     int64_t mp = (5 * doy + 2) / 153;
     int64_t dd = doy - (153 * mp + 2) / 5 + 1;
     int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (mm <= 2));
+    *y = yy + (mm <= 2);
     *m = (int)mm;
     *d = (int)dd;
 }
@@ -91,7 +92,7 @@ static int64_t local_s_to_utc_s(const dcm_calendar *cal, int64_t local_s)
 int64_t dcm_calendar_local_to_utc(const dcm_calendar *cal, int year, int month, int day,
                                   int hour, int minute, int second)
 {
-    int64_t days = days_from_civil(year, month, day);
+    int64_t days = dcm_days_from_civil(year, month, day);
     int64_t local_s = days * SECS_PER_DAY + (int64_t)hour * 3600 + (int64_t)minute * 60 + second;
     return s_to_ns(local_s_to_utc_s(cal, local_s));
 }
@@ -110,10 +111,11 @@ void dcm_calendar_utc_to_local(const dcm_calendar *cal, int64_t t_ns, int *year,
     int64_t local_s = local_s_of(cal, t_ns, NULL);
     int64_t days = dcm__floor_div(local_s, SECS_PER_DAY);
     int64_t sod = local_s - days * SECS_PER_DAY;
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
+    int64_t y;
+    int m, d;
+    dcm_civil_from_days(days, &y, &m, &d);
     if (year)
-        *year = y;
+        *year = (int)y;
     if (month)
         *month = m;
     if (day)

@@ -307,6 +307,11 @@ int64_t dcm_calendar_floor(const dcm_calendar *cal, dcm_window w, int64_t t_ns);
 /* End of the window that contains t (= start of the next one). */
 int64_t dcm_calendar_next(const dcm_calendar *cal, dcm_window w, int64_t t_ns);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12; out-of-range months
+ * and days carry over), and back. */
+int64_t dcm_days_from_civil(int64_t year, int month, int day);
+void dcm_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+
 /* Civil date/time <-> UTC in the site zone. Months 1..12. For a local time that does not
  * exist (spring forward) the later offset is used; for one that occurs twice, the first. */
 int64_t dcm_calendar_local_to_utc(const dcm_calendar *cal, int year, int month, int day,
