@@ -98,8 +98,6 @@ static const char *const dcm_ledger_sql[ST_COUNT] = {
     [ST_STATE_PUT] = "INSERT OR REPLACE INTO state(point, last_ts_ns, last_value, rate)"
                      " VALUES(?1, ?2, ?3, ?4)",
     [ST_STATE_GET] = "SELECT last_ts_ns, last_value, rate FROM state WHERE point = ?1",
-    [ST_MINUTE_GET] = "SELECT amount, estimated, covered_s, samples, corrections, final"
-                      " FROM minute WHERE start_s = ?1 AND point = ?2",
     [ST_CORRECTION_PUT] = "INSERT INTO corrections(point, t0_ns, t1_ns, amount, kind, flags)"
                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
@@ -132,7 +130,6 @@ static const char *const dcm_ledger_sql[ST_COUNT] = {
     [ST_NEXT_QUARTER] = "SELECT min(start_s) FROM quarter WHERE start_s >= ?1",
     [ST_MINUTE_PRUNE] = "DELETE FROM minute WHERE start_s < ?1",
     [ST_QUARTER_PRUNE] = "DELETE FROM quarter WHERE start_s < ?1",
-    [ST_CORRECTION_PRUNE] = "DELETE FROM corrections WHERE t1_ns < ?1",
     [ST_SUM] = "SELECT p.id, p.unit, p.kind, p.quantity, total(x.amount * x.f),"
                " total(x.estimated * x.f), total(x.covered_s * x.f), sum(x.samples),"
                " sum(x.corrections) FROM ("
@@ -697,36 +694,6 @@ dcm_ledger_err dcm_ledger_get_state(dcm_ledger *l, int64_t key, dcm_point_state 
         state->rate = sqlite3_column_double(st, 2);
     } else if (rc != SQLITE_DONE) {
         err = dcm_ledger_sqlite_fail(l, rc, "read state");
-    }
-    sqlite3_reset(st);
-    return err;
-}
-
-dcm_ledger_err dcm_ledger_get_minute(dcm_ledger *l, int64_t key, int64_t start_ns,
-                                     dcm_point_acc *acc, bool *final, bool *found)
-{
-    if (!l || !acc || !final || !found)
-        return DCM_LEDGER_EINVAL;
-    dcm_ledger_err err = DCM_LEDGER_OK;
-    sqlite3_stmt *st = dcm_ledger_stmt_get(l, ST_MINUTE_GET, &err);
-    if (!st)
-        return err;
-    int64_t start_s = start_ns / DCM_NS_PER_S;
-    if (start_ns < 0 && start_ns % DCM_NS_PER_S)
-        start_s--;
-    sqlite3_bind_int64(st, 1, start_s);
-    sqlite3_bind_int64(st, 2, key);
-    int rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW;
-    if (rc == SQLITE_ROW) {
-        acc->amount = sqlite3_column_double(st, 0);
-        acc->estimated = sqlite3_column_double(st, 1);
-        acc->covered_s = sqlite3_column_double(st, 2);
-        acc->samples = (uint32_t)sqlite3_column_int64(st, 3);
-        acc->corrections = (uint32_t)sqlite3_column_int64(st, 4);
-        *final = sqlite3_column_int(st, 5) != 0;
-    } else if (rc != SQLITE_DONE) {
-        err = dcm_ledger_sqlite_fail(l, rc, "read minute");
     }
     sqlite3_reset(st);
     return err;

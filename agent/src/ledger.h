@@ -61,10 +61,6 @@ dcm_ledger_err dcm_ledger_put_minute(dcm_ledger *l, int64_t key, int64_t start_n
 dcm_ledger_err dcm_ledger_put_state(dcm_ledger *l, int64_t key, const dcm_point_state *st);
 dcm_ledger_err dcm_ledger_get_state(dcm_ledger *l, int64_t key, dcm_point_state *st,
                                     bool *found);
-/* Reads one point's row for minute [start, start + 1 min): found false if none. final
- * false marks the partial sums a process left for a minute it had not closed. */
-dcm_ledger_err dcm_ledger_get_minute(dcm_ledger *l, int64_t key, int64_t start_ns,
-                                     dcm_point_acc *acc, bool *final, bool *found);
 /* Records a correction (wrap, reset, gap, ...) with the increment it produced. */
 dcm_ledger_err dcm_ledger_put_correction(dcm_ledger *l, int64_t key, const dcm_increment *inc);
 

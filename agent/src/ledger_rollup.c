@@ -251,24 +251,15 @@ static dcm_ledger_err dcm_ledger_rollup_tx(dcm_ledger *l, int64_t now_s, int64_t
     if (err == DCM_LEDGER_OK)
         err = dcm_ledger_meta_put(l, DCM_META_ROLLED_DAY, wd_new);
 
-    int64_t quarter_pruned = 0;
+    int64_t quarter_pruned = 0; /* the corrections are not pruned with the quarters */
     if (err == DCM_LEDGER_OK)
         err = dcm_ledger_prune(l, ST_MINUTE_PRUNE, DCM_META_MINUTE_PRUNED, now_s,
                                l->minute_retention_s, wd_new, minute_pruned);
     if (err == DCM_LEDGER_OK)
         err = dcm_ledger_prune(l, ST_QUARTER_PRUNE, DCM_META_QUARTER_PRUNED, now_s,
                                l->quarter_retention_s, *minute_pruned, &quarter_pruned);
-    /* The audit trail is kept as long as the 15-minute rows it explains. */
-    if (err == DCM_LEDGER_OK && quarter_pruned > 0) {
-        sqlite3_stmt *st = dcm_ledger_stmt_get(l, ST_CORRECTION_PRUNE, &err);
-        if (!st)
-            return err;
-        sqlite3_bind_int64(st, 1, quarter_pruned * DCM_NS_PER_S);
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE)
-            err = dcm_ledger_sqlite_fail(l, rc, "prune corrections");
-        sqlite3_reset(st);
-    }
+    /* The audit trail (corrections) is kept forever, like the daily rows: a report on any
+     * past year must still show every wrap, reset and gap behind its figures. */
     *rolled_q = wq_new;
     return err;
 }

@@ -25,11 +25,6 @@
 
 typedef struct pending_minute {
     int64_t ledger_key; /* copy owned by the pipeline thread: the registry may grow */
-    /* Partial sums a previous process left for the minute it was in when it stopped:
-     * added to whatever this process writes for that minute, or they would be replaced. */
-    bool has_carry;
-    int64_t carry_start_ns;
-    dcm_point_acc carry;
     bool dirty;
     int64_t open_start_ns;
     dcm_point_acc open_partial;
@@ -111,15 +106,6 @@ static void ledger_txn_commit(dcm_runtime *rt)
     rt->in_txn = false;
 }
 
-static void add_acc(dcm_point_acc *a, const dcm_point_acc *b)
-{
-    a->amount += b->amount;
-    a->estimated += b->estimated;
-    a->covered_s += b->covered_s;
-    a->samples += b->samples;
-    a->corrections += b->corrections;
-}
-
 static void on_point_minute(void *ctx, uint32_t id, int64_t start_ns, int64_t end_ns,
                             const dcm_point_acc *closed, const dcm_point_acc *open_partial,
                             const dcm_point_state *st)
@@ -132,21 +118,12 @@ static void on_point_minute(void *ctx, uint32_t id, int64_t start_ns, int64_t en
     if (key < 0)
         return;
     ledger_txn_begin(rt);
-    dcm_point_acc done = *closed;
-    if (p->has_carry && p->carry_start_ns == start_ns) {
-        add_acc(&done, &p->carry);
-        p->has_carry = false;
-    }
     /* Minutes with nothing in them are not stored: absence already says "no data". */
-    if (done.samples || done.amount != 0 || done.covered_s > 0)
-        dcm_ledger_put_minute(rt->ledger, key, start_ns, &done, true);
+    if (closed->samples || closed->amount != 0 || closed->covered_s > 0)
+        dcm_ledger_put_minute(rt->ledger, key, start_ns, closed, true);
     p->dirty = true;
     p->open_start_ns = end_ns;
     p->open_partial = *open_partial;
-    if (p->has_carry && p->carry_start_ns == end_ns)
-        add_acc(&p->open_partial, &p->carry);
-    else if (p->has_carry && p->carry_start_ns < start_ns)
-        p->has_carry = false; /* that minute is behind us: its row stands as it was */
     p->state = *st;
 }
 
@@ -257,15 +234,6 @@ static void sync_points(dcm_runtime *rt)
                 found) {
                 dcm_engine_restore_point(rt->engine, id, &st);
                 dcm_log(DCM_LOG_DEBUG, "pipeline", "%s: resumed from the ledger", pt->id);
-                int64_t minute = st.last_ts_ns - st.last_ts_ns % DCM_NS_PER_MIN;
-                bool final = false, have = false;
-                pending_minute *pm = &rt->pending[i];
-                if (dcm_ledger_get_minute(rt->ledger, pt->ledger_key, minute, &pm->carry, &final,
-                                          &have) == DCM_LEDGER_OK &&
-                    have && !final) {
-                    pm->has_carry = true;
-                    pm->carry_start_ns = minute;
-                }
             }
         }
         rt->pending[i].ledger_key = pt->ledger_key;
@@ -317,7 +285,99 @@ static void seed_months(dcm_runtime *rt, int64_t now)
     }
 }
 
+/* --------------------------------------------------- open-window history */
+
+typedef struct point_index {
+    const char *id;
+    uint32_t engine_id;
+} point_index;
+
+static int point_index_cmp(const void *a, const void *b)
+{
+    return strcmp(((const point_index *)a)->id, ((const point_index *)b)->id);
+}
+
+typedef struct history_ctx {
+    dcm_runtime *rt;
+    const point_index *index;
+    size_t count;
+    int64_t start, end;
+    size_t seeded;
+} history_ctx;
+
+static void history_point(void *ctx, const char *point_id, const char *unit, dcm_kind kind,
+                          dcm_quantity quantity, const dcm_point_acc *sum)
+{
+    history_ctx *hc = ctx;
+    point_index key = {.id = point_id};
+    const point_index *hit = bsearch(&key, hc->index, hc->count, sizeof key, point_index_cmp);
+    (void)unit;
+    (void)kind;
+    (void)quantity;
+    if (hit && dcm_engine_seed_point(hc->rt->engine, hit->engine_id, hc->start, hc->end, sum) ==
+                   DCM_METRICS_OK)
+        hc->seeded++;
+}
+
+/* After a restart the open windows (today, this month, this year...) would hold only what
+ * this process measured. The ledger has the rest: cut the time from the start of the year
+ * to the open minutes at each window boundary and give each span to the engine, which adds
+ * it to the windows that contain it. The open minutes themselves may hold partial sums a
+ * killed process left: they go into the engine's minute bins, so the minute's final row
+ * keeps them. */
+static void seed_open_windows(dcm_runtime *rt, int64_t now)
+{
+    dcm_engine_advance(rt->engine, now);
+    int64_t open = dcm_engine_open_start(rt->engine);
+    if (!open || !rt->ledger || !rt->engine_points)
+        return;
+    point_index *index = calloc(rt->engine_points, sizeof *index);
+    if (!index) {
+        dcm_log(DCM_LOG_WARN, "pipeline", "out of memory: open windows start without history");
+        return;
+    }
+    for (size_t i = 0; i < rt->engine_points; i++)
+        index[i] = (point_index){rt->points.items[i].id, (uint32_t)i};
+    qsort(index, rt->engine_points, sizeof *index, point_index_cmp);
+
+    static const dcm_window cuts[] = {DCM_WINDOW_YEAR, DCM_WINDOW_MONTH, DCM_WINDOW_1D,
+                                      DCM_WINDOW_1H, DCM_WINDOW_15M};
+    int64_t bounds[9];
+    size_t nb = 0;
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+        bounds[nb++] = dcm_calendar_floor(&rt->calendar, cuts[i], open);
+    bounds[nb++] = open;
+    bounds[nb++] = open + DCM_NS_PER_MIN;
+    bounds[nb++] = open + 2 * DCM_NS_PER_MIN;
+    history_ctx hc = {.rt = rt, .index = index, .count = rt->engine_points};
+    for (size_t i = 0; i + 1 < nb; i++) {
+        if (bounds[i + 1] <= bounds[i])
+            continue;
+        hc.start = bounds[i];
+        hc.end = bounds[i + 1];
+        if (dcm_ledger_sum(rt->ledger, hc.start, hc.end, history_point, &hc) != DCM_LEDGER_OK)
+            dcm_log(DCM_LOG_WARN, "ledger", "cannot read history: %s",
+                    dcm_ledger_errmsg(rt->ledger));
+    }
+    if (hc.seeded)
+        dcm_log(DCM_LOG_INFO, "pipeline", "open windows resumed from the ledger (%zu spans)",
+                hc.seeded);
+    free(index);
+}
+
 /* ---------------------------------------------------------- the thread */
+
+/* "Now" for retention: the clock in real time; in accelerated time the data's progress,
+ * since the clock may run far ahead of what was delivered (and prune it). */
+static int64_t data_now(dcm_runtime *rt)
+{
+    if (rt->clock.speed == 1.0)
+        return dcm_clock_now(&rt->clock);
+    pthread_mutex_lock(&rt->snap.lock);
+    int64_t p = rt->progress;
+    pthread_mutex_unlock(&rt->snap.lock);
+    return p ? p : rt->clock.start_ns;
+}
 
 /* Where the engine's clock may move. In real time: now (late samples within the grace
  * still land in their minute). In accelerated time a poll covers many simulated minutes,
@@ -400,7 +460,7 @@ static void *pipeline_main(void *arg)
             last_interim = mono;
         }
         if (rt->ledger && mono - last_rollup >= DCM_ROLLUP_EVERY_NS) {
-            if (dcm_ledger_rollup(rt->ledger, dcm_clock_now(&rt->clock)) != DCM_LEDGER_OK)
+            if (dcm_ledger_rollup(rt->ledger, data_now(rt)) != DCM_LEDGER_OK)
                 dcm_log_limited(DCM_LOG_WARN, "ledger", "roll-up failed: %s",
                                 dcm_ledger_errmsg(rt->ledger));
             last_rollup = mono;
@@ -505,6 +565,7 @@ dcm_runtime_err dcm_runtime_start(const dcm_runtime_options *opt, dcm_runtime **
     if (!rt->watermarks)
         goto fail;
     sync_points(rt);
+    seed_open_windows(rt, rt->clock.start_ns);
 
     err = DCM_RUNTIME_ETHREAD;
     if (pthread_create(&rt->thread, NULL, pipeline_main, rt) != 0)
@@ -532,7 +593,7 @@ void dcm_runtime_stop(dcm_runtime *rt)
     if (rt->thread_started)
         pthread_join(rt->thread, NULL);
     if (rt->ledger) {
-        dcm_ledger_rollup(rt->ledger, dcm_clock_now(&rt->clock));
+        dcm_ledger_rollup(rt->ledger, data_now(rt));
         dcm_ledger_close(rt->ledger);
     }
     dcm_engine_destroy(rt->engine);

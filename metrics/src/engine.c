@@ -7,6 +7,7 @@
  * each intermediate minute in order, but empty stretches are skipped in one step when
  * nobody listens to individual minutes.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -355,4 +356,52 @@ bool dcm_engine_feed(dcm_engine *e, uint32_t id, int64_t ts_ns, double value, dc
     if (got)
         add_increment(e, p, &inc);
     return true;
+}
+
+int64_t dcm_engine_open_start(const dcm_engine *e)
+{
+    return e && e->started ? e->open_start : 0;
+}
+
+static void acc_add(dcm_point_acc *a, const dcm_point_acc *b)
+{
+    a->amount += b->amount;
+    a->estimated += b->estimated;
+    a->covered_s += b->covered_s;
+    a->samples += b->samples ? b->samples : 1;
+    a->corrections += b->corrections;
+}
+
+dcm_metrics_err dcm_engine_seed_point(dcm_engine *e, uint32_t id, int64_t start_ns,
+                                      int64_t end_ns, const dcm_point_acc *acc)
+{
+    if (!e || !acc || id >= e->n || !e->started || end_ns <= start_ns ||
+        !isfinite(acc->amount) || !isfinite(acc->estimated) || !isfinite(acc->covered_s))
+        return DCM_METRICS_EINVAL;
+    dcm__point *p = &e->pts[id];
+    for (int k = 0; k < 2; k++) {
+        int64_t ms = e->open_start + k * DCM__MIN;
+        if (start_ns < ms || end_ns > ms + DCM__MIN)
+            continue;
+        int b = dcm__bin_of(ms);
+        bool was_empty = p->bin[b].samples == 0;
+        acc_add(&p->bin[b], acc);
+        if (was_empty)
+            e->dirty[b]++;
+        return DCM_METRICS_OK;
+    }
+    if (end_ns > e->open_start)
+        return DCM_METRICS_EINVAL;
+    for (int w = 0; w < DCM__NWIN; w++) {
+        dcm__win *win = &e->win[w];
+        if (start_ns < win->start_ns || end_ns > win->end_ns)
+            continue;
+        if (p->util != DCM__NO_UTIL) {
+            e->util[p->util].amount[w] += acc->amount;
+            e->util[p->util].covered_s[w] += acc->covered_s;
+        } else {
+            dcm__fold_sums(&win->sums, &p->def, acc);
+        }
+    }
+    return DCM_METRICS_OK;
 }

@@ -527,6 +527,55 @@ static void test_no_record_before_first_event(void **state)
     free(s.v);
 }
 
+
+/* After a restart the ledger's history goes back into the open windows: a span inside the
+ * hour reaches the hour (and the day), a partial open minute reaches that minute, and
+ * utilisation history keeps the hour's mean a mean of per-server means. */
+static void test_seed_history(void **state)
+{
+    (void)state;
+    sink s;
+    sink_init(&s, BIT(DCM_WINDOW_1M) | BIT(DCM_WINDOW_1H));
+    dcm_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    dcm_engine *e = make(&cfg, &s);
+    uint32_t it = add(e, pdef(DCM_QTY_ENERGY, DCM_KIND_COUNTER, DCM_ROLE_IT));
+    uint32_t cpu = add(e, pdef(DCM_QTY_UTILISATION, DCM_KIND_GAUGE, DCM_ROLE_SERVERS));
+    dcm_point_acc hist = {.amount = 30.0, .covered_s = 1800, .samples = 1800};
+    dcm_point_acc util = {.amount = 0.5 * 80.0, .covered_s = 1800, .samples = 1800}; /* 80 % */
+    dcm_point_acc part = {.amount = 0.25, .covered_s = 15, .samples = 15};
+
+    /* Not started yet: refused. */
+    assert_int_equal(dcm_engine_seed_point(e, it, T0, T0 + M(30), &hist), DCM_METRICS_EINVAL);
+    dcm_engine_advance(e, T0 + M(30) + S(10)); /* open minutes: 30 and 31 */
+    assert_int_equal(dcm_engine_open_start(e), T0 + M(30));
+    assert_int_equal(dcm_engine_seed_point(e, it, T0, T0 + M(30), &hist), DCM_METRICS_OK);
+    assert_int_equal(dcm_engine_seed_point(e, cpu, T0, T0 + M(30), &util), DCM_METRICS_OK);
+    assert_int_equal(dcm_engine_seed_point(e, it, T0 + M(30), T0 + M(31), &part), DCM_METRICS_OK);
+    /* Straddling the open minute's start: refused. */
+    assert_int_equal(dcm_engine_seed_point(e, it, T0 + M(29), T0 + M(31), &part),
+                     DCM_METRICS_EINVAL);
+    assert_int_equal(dcm_engine_seed_point(e, 99, T0, T0 + M(30), &hist), DCM_METRICS_EINVAL);
+
+    /* The rest of the hour: 1 kWh a minute from minute 30 on, CPU at 40 %. */
+    for (int64_t sec = 30 * 60 + 15; sec <= 61 * 60; sec += 15) {
+        dcm_engine_feed(e, it, T0 + S(sec), 1000.0 + (double)sec / 60.0, DCM_QUALITY_OK);
+        dcm_engine_feed(e, cpu, T0 + S(sec), 40.0, DCM_QUALITY_OK);
+        dcm_engine_advance(e, T0 + S(sec));
+    }
+    const rec *m30 = find(&s, DCM_WINDOW_1M, T0 + M(30));
+    assert_non_null(m30);
+    /* the seeded quarter-minute plus the 45 s this engine measured */
+    assert_double_rel(m30->t.role[DCM_ROLE_IT].amount, 0.25 + 0.75, 1e-12);
+    const rec *h = find(&s, DCM_WINDOW_1H, T0);
+    assert_non_null(h);
+    assert_double_rel(h->t.role[DCM_ROLE_IT].amount, 30.0 + 30.0, 1e-12);
+    /* one server: (80 % for 30 min + 40 % for ~30 min) / hour, a time-weighted mean */
+    assert_true(h->t.role[DCM_ROLE_SERVERS].amount > 59.0 && h->t.role[DCM_ROLE_SERVERS].amount < 61.0);
+    dcm_engine_destroy(e);
+    free(s.v);
+}
+
 /* ---------------------------------------------- a billed year: examples A and B */
 
 static const double ex_it[12] = {700, 640, 720, 710, 750, 760, 800, 810, 780, 790, 770, 800};
@@ -832,6 +881,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minutes_and_hour),
         cmocka_unit_test(test_no_record_before_first_event),
+        cmocka_unit_test(test_seed_history),
         cmocka_unit_test(test_window_selection),
         cmocka_unit_test(test_late_increment),
         cmocka_unit_test(test_restart_no_double_count),

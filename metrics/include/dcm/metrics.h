@@ -410,6 +410,18 @@ dcm_metrics_err dcm_engine_seed_month(dcm_engine *e, const dcm_totals *month);
  * part of it before the open minutes is attributed to the oldest open minute, estimated. */
 dcm_metrics_err dcm_engine_restore_point(dcm_engine *e, uint32_t id, const dcm_point_state *st);
 
+/* Adds history to the open windows after a restart: a point's sums over [start, end)
+ * (from the ledger) go into every open calendar window that contains that span, or into
+ * the open minute that contains it (a minute the previous process left partial). The
+ * engine must have started (dcm_engine_advance once); spans before the open windows are
+ * ignored, spans that straddle an open minute's boundary are refused (EINVAL). Cut the
+ * history at window boundaries: year, month, day, hour, quarter, then the open minutes. */
+dcm_metrics_err dcm_engine_seed_point(dcm_engine *e, uint32_t id, int64_t start_ns,
+                                      int64_t end_ns, const dcm_point_acc *acc);
+
+/* Start of the oldest open minute (0 before the engine has started). */
+int64_t dcm_engine_open_start(const dcm_engine *e);
+
 /* Latest state of a point (for snapshots); NULL if id is unknown. */
 const dcm_point_state *dcm_engine_point_state(const dcm_engine *e, uint32_t id);
 
