@@ -6,10 +6,16 @@
 #ifdef DCM_WITH_SIM
 extern const dcm_collector_descriptor dcm_sim_collector;
 #endif
+#ifdef DCM_WITH_MODBUS
+extern const dcm_collector_descriptor dcm_modbus_collector;
+#endif
 
 static const dcm_collector_descriptor *const builtin[] = {
 #ifdef DCM_WITH_SIM
     &dcm_sim_collector,
+#endif
+#ifdef DCM_WITH_MODBUS
+    &dcm_modbus_collector,
 #endif
     NULL,
 };

@@ -13,6 +13,11 @@ packages=(
   tzdata
   # tools the tests use
   python3 sqlite3 procps psmisc
+  # an independent Modbus server (pymodbus needs the serial modules named explicitly) and
+  # a pseudo-terminal pair for the RTU test
+  python3-pymodbus python3-serial python3-serial-asyncio socat
+  # the report's HTML printed to PDF and PNG by headless Chromium, and the PDF read back
+  chromium poppler-utils fonts-dejavu-core
 )
 
 missing=()

@@ -10,6 +10,9 @@
 #include "dcm/collector.h"
 #include "dcm/config.h"
 #include "site.h"
+#ifdef DCM_WITH_MODBUS
+#include "modbus_config.h"
+#endif
 
 static void usage(FILE *out)
 {
@@ -283,6 +286,10 @@ int dcm_cmd_check(int argc, char **argv)
     dcm_config_err err = dcm_config_load(path, &cfg, &diags);
     if (err == DCM_CONFIG_OK) {
         check_selectors(cfg, &diags);
+#ifdef DCM_WITH_MODBUS
+        /* Profiles, points and serial ports: what the collector's init would refuse. */
+        dcm_mb_check_config(cfg, &diags);
+#endif
         dcm_calendar cal;
         if (!dcm_site_calendar(cfg->site.timezone, &cal)) {
             dcm_diags_add(&diags, DCM_DIAG_ERROR, path, 0, 0, "site.timezone",

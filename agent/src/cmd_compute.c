@@ -9,6 +9,7 @@
 #include "compute.h"
 #include "dcm/config.h"
 #include "json.h"
+#include "kpi_csv.h"
 #include "kpi_json.h"
 #include "site.h"
 #include "timestamp.h"
@@ -153,93 +154,11 @@ static void write_json(dcm_json *j, const dcm_config *cfg, const dcm_calendar *c
 
 /* -------------------------------------------------------------------- CSV */
 
-static void csv_text(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void csv_num(FILE *f, bool has, double v)
-{
-    char buf[40];
-    fputc(',', f);
-    if (has && dcm_json_format_double(v, buf, sizeof buf) && strcmp(buf, "null") != 0)
-        fputs(buf, f);
-}
-
-static void csv_opt(FILE *f, const dcm_opt *o) { csv_num(f, o->has_value, o->value); }
-
-static void csv_role(FILE *f, const dcm_totals *t, dcm_role r)
-{
-    csv_num(f, t->role[r].points > 0, t->role[r].amount);
-}
-
-static const char *const csv_columns =
-    "period,from,to,pue,dcie,wue,wue_fresh,cue_location,cue_market,ref,erf,ere,cer,"
-    "pue_enefg,iteu_sv,accel_util,energy_total_kwh,energy_it_kwh,energy_grid_kwh,"
-    "energy_cooling_kwh,energy_fuel_kwh,energy_onsite_renewable_kwh,"
-    "energy_certificates_kwh,energy_ppa_kwh,energy_reused_kwh,energy_heat_upgrade_kwh,"
-    "energy_cooling_output_kwh,water_total_m3,water_fresh_m3,co2_location_kg,"
-    "co2_market_kg,coverage,estimated_share,quality,pue_quality";
-
-static void csv_row(FILE *f, const char *period, const dcm_calendar *cal,
-                    const dcm_compute_window *w, size_t zones)
-{
-    char from[DCM_TS_RFC3339_MAX], to[DCM_TS_RFC3339_MAX];
-    dcm_ts_format_rfc3339(w->start_ns, cal, from, sizeof from);
-    dcm_ts_format_rfc3339(w->end_ns, cal, to, sizeof to);
-    const dcm_kpi_set *k = &w->kpi;
-    const dcm_totals *t = &w->totals;
-    fprintf(f, "%s,%s,%s", period, from, to);
-    const dcm_opt *kpis[] = {&k->pue, &k->dcie, &k->wue, &k->wue_fresh, &k->cue_location,
-                             &k->cue_market, &k->ref, &k->erf, &k->ere, &k->cer,
-                             &k->pue_enefg, &k->iteu_sv, &k->accel_util};
-    for (size_t i = 0; i < sizeof kpis / sizeof kpis[0]; i++)
-        csv_opt(f, kpis[i]);
-    csv_opt(f, &k->e_dc_kwh);
-    csv_role(f, t, DCM_ROLE_IT);
-    csv_opt(f, &k->grid_kwh);
-    csv_role(f, t, DCM_ROLE_COOLING);
-    csv_role(f, t, DCM_ROLE_FUEL);
-    csv_role(f, t, DCM_ROLE_ONSITE_RENEWABLE);
-    csv_num(f, true, t->instruments.certificates_kwh);
-    csv_num(f, true, t->instruments.ppa_kwh);
-    csv_role(f, t, DCM_ROLE_REUSED);
-    csv_role(f, t, DCM_ROLE_HEAT_UPGRADE);
-    csv_role(f, t, DCM_ROLE_COOLING_OUTPUT);
-    csv_role(f, t, DCM_ROLE_WATER);
-    csv_role(f, t, DCM_ROLE_FRESHWATER);
-    csv_opt(f, &k->co2_location_kg);
-    csv_opt(f, &k->co2_market_kg);
-    csv_num(f, true, k->coverage);
-    csv_num(f, true, k->estimated_share);
-    fprintf(f, ",%s,%s", dcm_quality_name(k->quality),
-            dcm_quality_name(k->pue.has_value ? k->pue.quality : DCM_QUALITY_INVALID));
-    for (size_t z = 0; z < zones; z++)
-        csv_opt(f, &k->ppue[z]);
-    fputc('\n', f);
-}
-
 static void write_csv(FILE *f, const dcm_config *cfg, const dcm_calendar *cal,
                       const dcm_compute_result *res)
 {
     size_t zones = cfg->site.zone_count < DCM_MAX_ZONES ? cfg->site.zone_count : DCM_MAX_ZONES;
-    fputs(csv_columns, f);
-    for (size_t z = 0; z < zones; z++) {
-        char name[160];
-        snprintf(name, sizeof name, "ppue_%s", cfg->site.zones[z].name ? cfg->site.zones[z].name : "");
-        fputc(',', f);
-        csv_text(f, name);
-    }
+    dcm_kpi_csv_header(f, &cfg->site);
     fputc('\n', f);
     for (size_t m = 0; m < res->month_count; m++) {
         const dcm_compute_window *w = &res->months[m];
@@ -247,9 +166,11 @@ static void write_csv(FILE *f, const dcm_config *cfg, const dcm_calendar *cal,
         dcm_calendar_utc_to_local(cal, w->start_ns, &y, &mo, &d, &h, &mi, &s);
         char period[16];
         snprintf(period, sizeof period, "%04d-%02d", y, mo);
-        csv_row(f, period, cal, w, zones);
+        dcm_kpi_csv_row(f, period, cal, w, zones);
+        fputc('\n', f);
     }
-    csv_row(f, "total", cal, &res->period, zones);
+    dcm_kpi_csv_row(f, "total", cal, &res->period, zones);
+    fputc('\n', f);
 }
 
 /* --------------------------------------------------------------------- run */

@@ -12,11 +12,13 @@
 
 static void run_usage(FILE *out)
 {
-    fputs("usage: dcmetrics run -c FILE [--table] [--json] [--windows LIST]\n"
+    fputs("usage: dcmetrics run -c FILE [--table] [--json] [--points] [--windows LIST]\n"
           "  -c, --config FILE   configuration (see docs/configuration.md)\n"
           "  --table             print the live KPI table every second\n"
           "  --json              print KPI records as JSON lines on stdout\n"
           "  --windows LIST      windows to print with --json (default: all closed windows)\n"
+          "  --points            print every sample as a JSON line on stdout:\n"
+          "                      {\"ts\",\"point\",\"value\",\"unit\",\"quality\"} (commissioning)\n"
           "  --state-dir DIR     override agent.state_dir\n",
           out);
 }
@@ -27,9 +29,9 @@ int dcm_cmd_run(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"table", no_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},          {"windows", required_argument, NULL, 'w'},
         {"state-dir", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"points", no_argument, NULL, 'P'},        {NULL, 0, NULL, 0}};
     const char *path = NULL, *state_dir = NULL, *windows = NULL;
-    bool table = false, json = false;
+    bool table = false, json = false, points = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -37,6 +39,7 @@ int dcm_cmd_run(int argc, char **argv)
         case 'c': path = optarg; break;
         case 't': table = true; break;
         case 'j': json = true; break;
+        case 'P': points = true; break;
         case 'w': windows = optarg; break;
         case 's': state_dir = optarg; break;
         case 'h': run_usage(stdout); return 0;
@@ -45,6 +48,10 @@ int dcm_cmd_run(int argc, char **argv)
     }
     if (!path || optind != argc) {
         run_usage(stderr);
+        return 2;
+    }
+    if (points && table) {
+        fputs("dcmetrics run: --points and --table both want the terminal; choose one\n", stderr);
         return 2;
     }
     uint32_t mask = 0xFFu & ~(1u << DCM_WINDOW_INSTANT);
@@ -93,13 +100,15 @@ int dcm_cmd_run(int argc, char **argv)
         .speed = 1.0,
         .table = table,
         .json = json,
-        .log_minutes = !table && !json,
+        .points = points,
+        .log_minutes = !table && !json && !points,
         .windows = mask,
     };
     dcm_log(DCM_LOG_INFO, cfg->agent.site, "starting: %zu collectors, state in %s",
             cfg->collector_count, state_dir ? state_dir : cfg->agent.state_dir);
     int rc = dcm_session_run(&opt);
-    dcm_log(DCM_LOG_INFO, cfg->agent.site, "stopped");
+    if (rc == 0)
+        dcm_log(DCM_LOG_INFO, cfg->agent.site, "stopped");
     dcm_config_destroy(cfg);
     return rc;
 }

@@ -93,35 +93,14 @@ static dcm_compute_err choose_period(const dcm_cinput *in, const dcm_compute_req
     return *to > *from ? DCM_COMPUTE_OK : DCM_COMPUTE_EPERIOD;
 }
 
-/* Calendar months of the site's zone, the first and last clipped to [from, to). */
-static dcm_compute_err make_months(const dcm_calendar *cal, int64_t from, int64_t to,
-                                   dcm_compute_window **out, size_t *count)
-{
-    size_t n = 0;
-    for (int64_t s = from; s < to; s = dcm_calendar_next(cal, DCM_WINDOW_MONTH, s))
-        if (++n > DCM_COMPUTE_MAX_MONTHS)
-            return DCM_COMPUTE_EPERIOD;
-    dcm_compute_window *m = calloc(n ? n : 1, sizeof *m);
-    if (!m)
-        return DCM_COMPUTE_ENOMEM;
-    size_t i = 0;
-    for (int64_t s = from; s < to && i < n; i++) {
-        int64_t e = dcm_calendar_next(cal, DCM_WINDOW_MONTH, s);
-        m[i].start_ns = s;
-        m[i].end_ns = e < to ? e : to;
-        s = e;
-    }
-    *out = m;
-    *count = n;
-    return DCM_COMPUTE_OK;
-}
-
 /* -------------------------------------------------------------- integration */
 
 typedef struct feed_ctx {
     dcm_cinput *in;
-    dcm_compute_result *res;
-    dcm_point_acc *accs; /* [0] the period, [1 + m] month m */
+    const dcm_compute_sink *sink;
+    dcm_point_acc *accs;     /* every window of every list, list after list */
+    int64_t stat_from, stat_to; /* corrections in (from, to] are counted */
+    dcm_compute_stats *stats;
 } feed_ctx;
 
 /* An amount flagged ESTIMATED has an uncertain split in time. For a window that holds
@@ -138,30 +117,35 @@ static void add_inc(dcm_point_acc *acc, int64_t ws, int64_t we, const dcm_increm
 
 static void add_to_windows(feed_ctx *fc, const dcm_increment *inc)
 {
-    dcm_compute_result *res = fc->res;
-    add_inc(&fc->accs[0], res->period.start_ns, res->period.end_ns, inc);
-    /* The first month the increment can touch: (t0, t1], or the instant t1. */
+    /* The first window the increment can touch: (t0, t1], or the instant t1. */
     int64_t key = inc->t0_ns < inc->t1_ns ? inc->t0_ns : inc->t1_ns - 1;
-    size_t lo = 0, hi = res->month_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (res->months[mid].end_ns > key)
-            hi = mid;
-        else
-            lo = mid + 1;
+    dcm_point_acc *accs = fc->accs;
+    for (size_t l = 0; l < fc->sink->list_count; l++) {
+        const dcm_window_list *wl = &fc->sink->lists[l];
+        const int64_t *b = wl->bounds;
+        size_t lo = 0, hi = wl->count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (b[mid + 1] > key)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        for (size_t w = lo; w < wl->count && b[w] < inc->t1_ns; w++)
+            add_inc(&accs[w], b[w], b[w + 1], inc);
+        accs += wl->count;
     }
-    for (size_t m = lo; m < res->month_count && res->months[m].start_ns < inc->t1_ns; m++)
-        add_inc(&fc->accs[1 + m], res->months[m].start_ns, res->months[m].end_ns, inc);
 }
 
 /* Counts a correction the integrator reported in the period, and says what it did. */
 static void note_correction(feed_ctx *fc, const dcm_cpoint *p, const dcm_crow *r,
                             const dcm_increment *inc, double prev)
 {
-    dcm_compute_stats *st = &fc->res->stats;
-    const dcm_compute_window *w = &fc->res->period;
-    if (inc->correction == DCM_CORR_NONE || r->ts_ns <= w->start_ns || r->ts_ns > w->end_ns)
+    dcm_compute_stats *st = fc->stats;
+    if (inc->correction == DCM_CORR_NONE || r->ts_ns <= fc->stat_from || r->ts_ns > fc->stat_to)
         return;
+    if (fc->sink->on_correction)
+        fc->sink->on_correction(fc->sink->ctx, p->name, inc);
     if (inc->correction < sizeof st->corrections_by / sizeof st->corrections_by[0])
         st->corrections_by[inc->correction]++;
     if (inc->correction == DCM_CORR_GAP) {
@@ -214,35 +198,27 @@ static void feed_point(feed_ctx *fc, const dcm_cpoint *p, size_t lo, size_t hi)
     }
 }
 
-/* Retired instruments in force during the window, pro rata by time. */
-static void add_instruments(dcm_totals *t, const dcm_instrument_period *ip, size_t n)
+static dcm_compute_err integrate_all(dcm_cinput *in, const dcm_compute_sink *sink,
+                                     dcm_compute_stats *stats)
 {
-    for (size_t i = 0; i < n; i++) {
-        int64_t lo = ip[i].start_ns > t->start_ns ? ip[i].start_ns : t->start_ns;
-        int64_t hi = ip[i].end_ns < t->end_ns ? ip[i].end_ns : t->end_ns;
-        if (hi <= lo || ip[i].end_ns <= ip[i].start_ns)
-            continue;
-        double kwh = ip[i].kwh * ((double)(hi - lo) / (double)(ip[i].end_ns - ip[i].start_ns));
-        if (ip[i].is_ppa)
-            t->instruments.ppa_kwh += kwh;
-        else
-            t->instruments.certificates_kwh += kwh;
+    size_t n = 0;
+    for (size_t l = 0; l < sink->list_count; l++) {
+        if (sink->lists[l].count > SIZE_MAX / sizeof(dcm_point_acc) - n)
+            return DCM_COMPUTE_ENOMEM;
+        n += sink->lists[l].count;
     }
-}
-
-static void fold(dcm_compute_result *res, const dcm_cpoint *p, const dcm_point_acc *accs)
-{
-    dcm_totals_fold_point(&res->period.totals, &p->def, &accs[0]);
-    for (size_t m = 0; m < res->month_count; m++)
-        dcm_totals_fold_point(&res->months[m].totals, &p->def, &accs[1 + m]);
-}
-
-static dcm_compute_err integrate_all(dcm_cinput *in, dcm_compute_result *res)
-{
-    dcm_point_acc *accs = calloc(res->month_count + 1, sizeof *accs);
+    dcm_point_acc *accs = calloc(n ? n : 1, sizeof *accs);
     if (!accs)
         return DCM_COMPUTE_ENOMEM;
-    feed_ctx fc = {.in = in, .res = res, .accs = accs};
+    const dcm_window_list *period = &sink->lists[0];
+    feed_ctx fc = {
+        .in = in,
+        .sink = sink,
+        .accs = accs,
+        .stat_from = period->bounds[0],
+        .stat_to = period->bounds[period->count],
+        .stats = stats,
+    };
     size_t i = 0;
     while (i < in->nrows) {
         size_t j = i;
@@ -250,9 +226,9 @@ static dcm_compute_err integrate_all(dcm_cinput *in, dcm_compute_result *res)
             j++;
         const dcm_cpoint *p = &in->points[in->rows[i].point];
         if (p->used) {
-            memset(accs, 0, (res->month_count + 1) * sizeof *accs);
+            memset(accs, 0, n * sizeof *accs);
             feed_point(&fc, p, i, j);
-            fold(res, p, accs);
+            sink->on_point(sink->ctx, p->name, p->unit.canonical, &p->def, accs);
         }
         i = j;
     }
@@ -260,49 +236,95 @@ static dcm_compute_err integrate_all(dcm_cinput *in, dcm_compute_result *res)
     return DCM_COMPUTE_OK;
 }
 
+/* Reads and cleans the input; the caller frees in. */
+static dcm_compute_err read_input(dcm_cinput *in, const dcm_compute_request *req,
+                                  dcm_compute_stats *stats)
+{
+    memset(in, 0, sizeof *in);
+    in->stats = stats;
+    dcm_compute_err err = dcm__cinput_read(in, req);
+    if (err == DCM_COMPUTE_OK)
+        err = dcm__cinput_clean(in);
+    return err;
+}
+
+static void finish_messages(dcm_cinput *in, const dcm_compute_stats *stats)
+{
+    if (in->msg && stats->messages_suppressed)
+        dcm__report(in, "... %zu more line messages not shown", stats->messages_suppressed);
+}
+
+dcm_compute_err dcm_compute_points(const dcm_compute_request *req, const dcm_compute_sink *sink,
+                                   dcm_compute_stats *stats)
+{
+    dcm_cinput in;
+    memset(stats, 0, sizeof *stats);
+    if (!sink || !sink->on_point || sink->list_count == 0 || !sink->lists ||
+        sink->lists[0].count == 0)
+        return DCM_COMPUTE_EPERIOD;
+    dcm_compute_err err = read_input(&in, req, stats);
+    if (err == DCM_COMPUTE_OK)
+        err = integrate_all(&in, sink, stats);
+    if (err == DCM_COMPUTE_OK)
+        finish_messages(&in, stats);
+    dcm__cinput_free(&in);
+    return err;
+}
+
 /* ------------------------------------------------------------------ the run */
 
-static void finish_window(dcm_compute_window *w, const dcm_instrument_period *ip, size_t n,
-                          const dcm_kpi_params *params)
+/* Folds a point's sums into the result's windows: accs[0] the period, then the months. */
+static void fold_point(void *ctx, const char *point_id, const char *unit,
+                       const dcm_point_def *def, const dcm_point_acc *accs)
 {
-    add_instruments(&w->totals, ip, n);
-    dcm_kpi_compute(&w->totals, params, &w->kpi);
+    (void)point_id;
+    (void)unit;
+    dcm_compute_result *res = ctx;
+    dcm_totals_fold_point(&res->period.totals, def, &accs[0]);
+    for (size_t m = 0; m < res->month_count; m++)
+        dcm_totals_fold_point(&res->months[m].totals, def, &accs[1 + m]);
 }
 
 dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_result *out)
 {
     dcm_cinput in;
     dcm_instrument_period *ip = NULL;
+    int64_t *months = NULL;
     size_t nip = 0;
     dcm_diags diags;
     memset(out, 0, sizeof *out);
-    memset(&in, 0, sizeof in);
     dcm_diags_init(&diags);
-    in.stats = &out->stats;
 
-    dcm_compute_err err = dcm__cinput_read(&in, req);
-    if (err)
-        goto fail;
-    err = dcm__cinput_clean(&in);
+    dcm_compute_err err = read_input(&in, req, &out->stats);
     if (err)
         goto fail;
     int64_t from, to;
     err = choose_period(&in, req, &from, &to);
     if (err)
         goto fail;
-    err = make_months(req->calendar, from, to, &out->months, &out->month_count);
-    if (err)
+    size_t count = 0;
+    dcm_kpi_window_err werr = dcm_kpi_window_bounds(req->calendar, DCM_WINDOW_MONTH, from, to,
+                                                    DCM_COMPUTE_MAX_MONTHS, &months, &count);
+    if (werr) {
+        err = werr == DCM_KPI_WINDOW_ELIMIT ? DCM_COMPUTE_EPERIOD : DCM_COMPUTE_ENOMEM;
         goto fail;
+    }
+    out->months = calloc(count ? count : 1, sizeof *out->months);
+    if (!out->months) {
+        err = DCM_COMPUTE_ENOMEM;
+        goto fail;
+    }
+    out->month_count = count;
+    size_t zones = req->site->zone_count;
+    dcm_kpi_window_init(&out->period, from, to, zones);
+    for (size_t m = 0; m < count; m++)
+        dcm_kpi_window_init(&out->months[m], months[m], months[m + 1], zones);
 
-    uint32_t zones = (uint32_t)(req->site->zone_count < DCM_MAX_ZONES ? req->site->zone_count
-                                                                      : DCM_MAX_ZONES);
-    out->period.start_ns = from;
-    out->period.end_ns = to;
-    dcm_totals_init(&out->period.totals, from, to, zones);
-    for (size_t m = 0; m < out->month_count; m++)
-        dcm_totals_init(&out->months[m].totals, out->months[m].start_ns, out->months[m].end_ns,
-                        zones);
-    err = integrate_all(&in, out);
+    const int64_t period_bounds[2] = {from, to};
+    const dcm_window_list lists[2] = {{period_bounds, 1}, {months, count}};
+    const dcm_compute_sink sink = {.lists = lists, .list_count = 2, .on_point = fold_point,
+                                   .ctx = out};
+    err = integrate_all(&in, &sink, &out->stats);
     if (err)
         goto fail;
 
@@ -313,17 +335,17 @@ dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_resu
     if (req->messages)
         dcm_diags_print(&diags, req->messages);
     dcm_site_kpi_params(req->site, &out->params);
-    finish_window(&out->period, ip, nip, &out->params);
+    dcm_kpi_window_finish(&out->period, ip, nip, &out->params);
     for (size_t m = 0; m < out->month_count; m++)
-        finish_window(&out->months[m], ip, nip, &out->params);
-    if (in.msg && out->stats.messages_suppressed)
-        dcm__report(&in, "... %zu more line messages not shown", out->stats.messages_suppressed);
+        dcm_kpi_window_finish(&out->months[m], ip, nip, &out->params);
+    finish_messages(&in, &out->stats);
 fail:
     if (err) {
         free(out->months);
         out->months = NULL;
         out->month_count = 0;
     }
+    free(months);
     free(ip);
     dcm_diags_free(&diags);
     dcm__cinput_free(&in);

@@ -18,6 +18,7 @@
 
 #include "dcm/config.h"
 #include "dcm/metrics.h"
+#include "kpi_window.h"
 
 typedef enum dcm_compute_err {
     DCM_COMPUTE_OK = 0,
@@ -68,11 +69,7 @@ typedef struct dcm_compute_stats {
     size_t messages_shown, messages_suppressed;
 } dcm_compute_stats;
 
-typedef struct dcm_compute_window {
-    int64_t start_ns, end_ns;
-    dcm_totals totals;
-    dcm_kpi_set kpi;
-} dcm_compute_window;
+typedef dcm_kpi_window dcm_compute_window;
 
 typedef struct dcm_compute_request {
     const dcm_site_config *site;
@@ -97,6 +94,37 @@ typedef struct dcm_compute_result {
  * dcm_compute_result_free); on error it holds the statistics gathered so far. */
 dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_result *out);
 void dcm_compute_result_free(dcm_compute_result *r);
+
+/* Consecutive windows: window i is [bounds[i], bounds[i + 1]). */
+typedef struct dcm_window_list {
+    const int64_t *bounds; /* count + 1 instants, increasing; borrowed */
+    size_t count;
+} dcm_window_list;
+
+/* One used point's sums: accs holds one entry per window of lists[0], then one per
+ * window of lists[1], and so on. unit is the canonical unit of the point's readings
+ * ("kWh", "m3", "%"). Everything is valid only during the call. */
+typedef void (*dcm_compute_point_fn)(void *ctx, const char *point_id, const char *unit,
+                                     const dcm_point_def *def, const dcm_point_acc *accs);
+/* A correction the integrator made (reset, wrap, ignored reading, gauge gap). */
+typedef void (*dcm_compute_correction_fn)(void *ctx, const char *point_id,
+                                          const dcm_increment *inc);
+
+typedef struct dcm_compute_sink {
+    const dcm_window_list *lists; /* borrowed; lists[0] spans the period of the statistics */
+    size_t list_count;            /* at least 1 */
+    dcm_compute_point_fn on_point; /* required */
+    dcm_compute_correction_fn on_correction; /* may be NULL */
+    void *ctx;
+} dcm_compute_sink;
+
+/* The machinery of dcm_compute_run with the windows chosen by the caller: reads and
+ * checks req's input (req's period members are not used), integrates every point and
+ * hands its sums over every window to sink->on_point, one point at a time. Corrections
+ * inside lists[0]'s span are counted in *stats and passed to on_correction. *stats is
+ * filled as far as the run got, also on error. */
+dcm_compute_err dcm_compute_points(const dcm_compute_request *req, const dcm_compute_sink *sink,
+                                   dcm_compute_stats *stats);
 
 /* The summary for stderr: rows read, used, skipped per reason, unknown points,
  * corrections. */

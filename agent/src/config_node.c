@@ -400,3 +400,29 @@ fail:
     free(owned_file);
     return err;
 }
+
+dcm_config_err dcm_node_tree_parse(const char *text, size_t len, const char *file,
+                                   dcm_node **out, dcm_diags *diags)
+{
+    *out = NULL;
+    if (len > DCM_CONFIG_MAX_BYTES) {
+        dcm_diags_add(diags, DCM_DIAG_ERROR, file ? file : "<document>", 0, 0, "",
+                      "document larger than %u bytes", (unsigned)DCM_CONFIG_MAX_BYTES);
+        return DCM_CONFIG_ESYNTAX;
+    }
+    size_t errors = diags->errors;
+    dcm_node *root = NULL;
+    dcm_config_err err = dcm_node_parse(text ? text : "", text ? len : 0, file, &root, diags);
+    if (err != DCM_CONFIG_OK)
+        return err;
+    /* The parser keeps the tree after anchors or duplicate keys so the loader can go on;
+     * a standalone document with such errors is refused as a whole. */
+    if (diags->errors != errors) {
+        dcm_node_free(root);
+        return DCM_CONFIG_EINVALID;
+    }
+    *out = root;
+    return DCM_CONFIG_OK;
+}
+
+void dcm_node_tree_free(dcm_node *root) { dcm_node_free(root); }

@@ -27,6 +27,13 @@ static const dcm_config_key site_keys[] = {
     {"it_floor_area_m2", DCM_KEY_DOUBLE, NULL, false, "computer room floor area, m2"},
     {"installed_it_kw", DCM_KEY_DOUBLE, NULL, false, "installed IT power, kW"},
     {"intake_setpoint_degc", DCM_KEY_DOUBLE, NULL, false, "IT intake air setpoint, degC"},
+    {"owner", DCM_KEY_STRING, NULL, false, "owner name"},
+    {"contact", DCM_KEY_STRING, NULL, false, "contact for reports"},
+    {"electrical_redundancy", DCM_KEY_STRING, NULL, false, "electrical redundancy, e.g. 2N"},
+    {"cooling_redundancy", DCM_KEY_STRING, NULL, false, "cooling redundancy, e.g. N+1"},
+    {"start_of_operation", DCM_KEY_STRING, NULL, false, "YYYY-MM the site started operating"},
+    {"category", DCM_KEY_STRING, NULL, false, "hyperscale or colocation"},
+    {"regimes", DCM_KEY_LIST, NULL, false, "regimes the report checks: eu, enefg, taiwan"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
@@ -327,6 +334,100 @@ static void load_metadata(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config 
         out->intake_setpoint_degc = dcm_cfg_strdup(c, str_of(site, "intake_setpoint_degc"));
 }
 
+/* "YYYY-MM" with a month 01..12 and a year 1900..2100. */
+static bool year_month(const char *s)
+{
+    if (strlen(s) != 7 || s[4] != '-')
+        return false;
+    for (int i = 0; i < 7; i++)
+        if (i != 4 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    int y = atoi(s), m = atoi(s + 5);
+    return y >= 1900 && y <= 2100 && m >= 1 && m <= 12;
+}
+
+/* Reads a key whose value must be one of words (n of them); NULL if absent or wrong. */
+static char *one_of(dcm_cfg_ctx *c, const dcm_node *map, const char *key,
+                    const char *const *words, size_t n, const char *where, const char *listing)
+{
+    const char *v = str_of(map, key);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, words[i]) == 0)
+            return dcm_cfg_strdup(c, v);
+    const char *sug = dcm_suggest(v, words, n);
+    dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(map, key), where,
+                "expected %s, got '%.40s'%s%s%s", listing, v, sug ? ", did you mean '" : "",
+                sug ? sug : "", sug ? "'?" : "");
+    return NULL;
+}
+
+static void load_regimes(dcm_cfg_ctx *c, const dcm_node *list, dcm_site_config *out)
+{
+    static const char *const known[] = {"eu", "enefg", "taiwan"};
+    if (list->type != DCM_NODE_LIST || list->count == 0)
+        return; /* a mapping or scalar is reported by the key check */
+    out->regimes = calloc(list->count, sizeof *out->regimes);
+    if (!out->regimes) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        char where[48];
+        snprintf(where, sizeof where, "site.regimes[%zu]", i);
+        const char *v = NULL;
+        if (!dcm_node_as_string(list->items[i], &v)) {
+            dcm_diag_at(c->diags, DCM_DIAG_ERROR, list->items[i], where,
+                        "expected eu, enefg or taiwan");
+            continue;
+        }
+        bool ok = false, dup = false;
+        for (size_t k = 0; k < 3; k++)
+            ok |= strcmp(v, known[k]) == 0;
+        for (size_t k = 0; ok && k < out->regime_count; k++)
+            dup |= strcmp(v, out->regimes[k]) == 0;
+        if (!ok) {
+            const char *sug = dcm_suggest(v, known, 3);
+            dcm_diag_at(c->diags, DCM_DIAG_ERROR, list->items[i], where,
+                        "unknown regime '%.40s' (regimes: eu, enefg, taiwan)%s%s%s", v,
+                        sug ? ", did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        } else if (dup) {
+            dcm_diag_at(c->diags, DCM_DIAG_ERROR, list->items[i], where,
+                        "regime '%s' is listed twice", v);
+        } else {
+            char *copy = dcm_cfg_strdup(c, v);
+            if (copy)
+                out->regimes[out->regime_count++] = copy;
+        }
+    }
+}
+
+/* Report metadata that drives the regulatory checks. */
+static void load_regulatory(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *out)
+{
+    static const char *const texts[] = {"owner", "contact", "electrical_redundancy",
+                                        "cooling_redundancy"};
+    char **dst[] = {&out->owner, &out->contact, &out->electrical_redundancy,
+                    &out->cooling_redundancy};
+    for (int i = 0; i < 4; i++)
+        *dst[i] = dcm_cfg_strdup(c, str_of(site, texts[i]));
+    const char *start = str_of(site, "start_of_operation");
+    if (start && !year_month(start))
+        dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(site, "start_of_operation"),
+                    "site.start_of_operation",
+                    "expected the year and month the site started operating, like 2019-05, got '%.40s'",
+                    start);
+    else
+        out->start_of_operation = dcm_cfg_strdup(c, start);
+    static const char *const categories[] = {"hyperscale", "colocation"};
+    out->category = one_of(c, site, "category", categories, 2, "site.category",
+                           "hyperscale or colocation");
+    const dcm_node *n = present(site, "regimes");
+    if (n)
+        load_regimes(c, n, out);
+}
+
 void dcm_cfg_load_site(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *out)
 {
     out->onsite_attributes_retained = true;
@@ -376,6 +477,7 @@ void dcm_cfg_load_site(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *ou
                 dcm_diag_at(c->diags, DCM_DIAG_ERROR, n, "site.max_gap", "must be at least 1s");
         }
         load_metadata(c, site, out);
+        load_regulatory(c, site, out);
     }
     out->timezone = dcm_cfg_strdup(c, tz);
 }
@@ -406,5 +508,14 @@ void dcm_cfg_free_site(dcm_site_config *site)
     free(site->it_floor_area_m2);
     free(site->installed_it_kw);
     free(site->intake_setpoint_degc);
+    free(site->owner);
+    free(site->contact);
+    free(site->electrical_redundancy);
+    free(site->cooling_redundancy);
+    free(site->start_of_operation);
+    free(site->category);
+    for (size_t i = 0; i < site->regime_count; i++)
+        free(site->regimes[i]);
+    free(site->regimes);
     memset(site, 0, sizeof(*site));
 }

@@ -19,6 +19,13 @@ static void usage(FILE *out)
           "  check -c FILE            validate a configuration and explain every error\n"
           "  compute -c FILE --input CSV [--from T] [--to T] [--format json|csv] [-o FILE]\n"
           "                           KPIs for any period from exported meter data\n"
+          "  report -c FILE --period P [--format html|csv|json] [-o FILE] [--input CSV]\n"
+          "                           the sustainability report of a year, quarter or month\n"
+          "  simulate [-c FILE] [--listen HOST:PORT]\n"
+          "                           serve simulated meters over Modbus TCP\n"
+          "  probe modbus URL [--unit N] [--table T] --address A --type T | --profile NAME\n"
+          "                           read a Modbus device once to commission it\n"
+          "  profiles [NAME...]       list the compiled-in Modbus device profiles\n"
           "  version                  print the version\n"
           "\n"
           "Run 'dcmetrics COMMAND --help' for a command's options.\n",
@@ -40,6 +47,14 @@ int main(int argc, char **argv)
         return dcm_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "compute") == 0)
         return dcm_cmd_compute(argc - 1, argv + 1);
+    if (strcmp(cmd, "simulate") == 0)
+        return dcm_cmd_simulate(argc - 1, argv + 1);
+    if (strcmp(cmd, "probe") == 0)
+        return dcm_cmd_probe(argc - 1, argv + 1);
+    if (strcmp(cmd, "profiles") == 0)
+        return dcm_cmd_profiles(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return dcm_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("dcmetrics %s (KPI rules %s)\n", DCM_VERSION, DCM_METRICS_RULESET);
         return 0;

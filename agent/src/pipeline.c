@@ -430,6 +430,10 @@ static void *pipeline_main(void *arg)
                 pt->last_value = s->value;
                 pt->last_ts_ns = s->ts_ns;
                 pt->last_quality = (dcm_quality)s->quality;
+                if (rt->opt.on_sample)
+                    rt->opt.on_sample(rt->opt.on_sample_ctx, pt->id, pt->unit, s->ts_ns,
+                                      pt->factor != 0 ? s->value / pt->factor : s->value,
+                                      (dcm_quality)s->quality);
             }
             pthread_mutex_unlock(&rt->points.lock);
             pthread_mutex_lock(&rt->snap.lock);

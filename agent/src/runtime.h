@@ -141,6 +141,11 @@ typedef struct dcm_snapshot {
 typedef void (*dcm_runtime_record_fn)(void *ctx, const dcm_kpi_record *rec,
                                       const dcm_config *cfg);
 
+/* Called on the pipeline thread for each sample as it reaches the engine, with the
+ * value in the unit the collector declared (`run --points`). Must not block for long. */
+typedef void (*dcm_runtime_sample_fn)(void *ctx, const char *point_id, const char *unit,
+                                      int64_t ts_ns, double value, dcm_quality q);
+
 typedef struct dcm_runtime_options {
     const dcm_config *config;
     const char *state_dir;     /* overrides config->agent.state_dir when set */
@@ -149,6 +154,8 @@ typedef struct dcm_runtime_options {
     dcm_runtime_record_fn on_record;
     void *on_record_ctx;
     bool emit_interim;         /* also pass the 1 s interim/instant records to on_record */
+    dcm_runtime_sample_fn on_sample; /* NULL: samples are not shown */
+    void *on_sample_ctx;
 } dcm_runtime_options;
 
 typedef struct dcm_runtime dcm_runtime;

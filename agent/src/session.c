@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "kpi_json.h"
 #include "live_table.h"
 #include "site.h"
+#include "timestamp.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -58,6 +60,38 @@ static void stream_record(void *ctx, const dcm_kpi_record *rec, const dcm_config
     }
 }
 
+/* Runs on the pipeline thread: {"ts","point","value","unit","quality"} per sample. */
+static void stream_sample(void *ctx, const char *point_id, const char *unit, int64_t ts_ns,
+                          double value, dcm_quality q)
+{
+    const dcm_calendar *cal = ctx;
+    char ts[DCM_TS_RFC3339_MAX];
+    dcm_json j;
+    dcm_ts_format_rfc3339(ts_ns, cal, ts, sizeof ts);
+    dcm_json_init(&j, 0);
+    dcm_json_begin_object(&j);
+    dcm_json_key(&j, "ts");
+    dcm_json_string(&j, ts);
+    dcm_json_key(&j, "point");
+    dcm_json_string(&j, point_id);
+    dcm_json_key(&j, "value");
+    if (q == DCM_QUALITY_INVALID)
+        dcm_json_null(&j); /* no reading: not a number that could be mistaken for one */
+    else
+        dcm_json_number(&j, value);
+    dcm_json_key(&j, "unit");
+    dcm_json_string(&j, unit);
+    dcm_json_key(&j, "quality");
+    dcm_json_string(&j, dcm_quality_name(q));
+    dcm_json_end_object(&j);
+    if (dcm_json_error(&j) == DCM_JSON_OK) {
+        fputs(dcm_json_text(&j, NULL), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    dcm_json_free(&j);
+}
+
 int dcm_session_run(const dcm_session_options *opt)
 {
     struct sigaction sa;
@@ -69,6 +103,8 @@ int dcm_session_run(const dcm_session_options *opt)
     stop_requested = 0;
 
     stream_ctx sc = {.opt = opt};
+    dcm_calendar sample_cal;
+    dcm_site_calendar(opt->config->site.timezone, &sample_cal);
     dcm_runtime_options ro = {
         .config = opt->config,
         .state_dir = opt->state_dir,
@@ -77,6 +113,8 @@ int dcm_session_run(const dcm_session_options *opt)
         .on_record = stream_record,
         .on_record_ctx = &sc,
         .emit_interim = opt->json,
+        .on_sample = opt->points ? stream_sample : NULL,
+        .on_sample_ctx = &sample_cal,
     };
     dcm_runtime *rt = NULL;
     dcm_runtime_err err = dcm_runtime_start(&ro, &rt);

@@ -19,6 +19,7 @@ typedef struct dcm_session_options {
     int64_t duration_ns;   /* stop after this much real time; 0 = never */
     bool table;            /* refreshing KPI table on stdout, every second */
     bool json;             /* JSON lines on stdout: one KPI record per line */
+    bool points;           /* JSON lines on stdout: one line per sample (--points) */
     bool log_minutes;      /* log each 1-minute PUE at info level (daemon) */
     uint32_t windows;      /* which windows to stream: bitmask of 1u << dcm_window */
 } dcm_session_options;

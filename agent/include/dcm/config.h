@@ -102,6 +102,16 @@ bool dcm_parse_duration_ns(const char *text, int64_t *out);
  * When none of the three keys is present: NULL with err set to the empty string. */
 char *dcm_node_secret(const dcm_node *map, const char *key, char *err, size_t err_size);
 
+/* Parses a standalone YAML document that is not an agent configuration (a device profile
+ * compiled into the binary, ...) into a node tree, with the same positions and the same
+ * refusals (anchors, aliases, duplicate keys, depth) as the configuration loader. Returns
+ * OK with *out (NULL for an empty document) owned by the caller, or ESYNTAX / EINVALID /
+ * ENOMEM with diagnostics and *out NULL. file names the document in diagnostics. */
+dcm_config_err dcm_node_tree_parse(const char *text, size_t len, const char *file,
+                                   dcm_node **out, dcm_diags *diags);
+/* Frees a tree from dcm_node_tree_parse() (NULL is allowed). */
+void dcm_node_tree_free(dcm_node *root);
+
 /* -------------------------------------------------------- typed config */
 
 typedef struct dcm_selectors {
@@ -151,6 +161,16 @@ typedef struct dcm_site_config {
     char *it_floor_area_m2;     /* site.it_floor_area_m2 */
     char *installed_it_kw;      /* site.installed_it_kw */
     char *intake_setpoint_degc; /* site.intake_setpoint_degc */
+    char *owner;                /* site.owner */
+    char *contact;              /* site.contact */
+    char *electrical_redundancy; /* site.electrical_redundancy, e.g. "2N" */
+    char *cooling_redundancy;   /* site.cooling_redundancy, e.g. "N+1" */
+    /* What the regulatory checks of `dcmetrics report` depend on; the loader checks the
+     * forms, NULL / 0 when absent. */
+    char *start_of_operation;   /* site.start_of_operation: "YYYY-MM" */
+    char *category;             /* site.category: "hyperscale" or "colocation" */
+    char **regimes;             /* site.regimes: "eu", "enefg", "taiwan", no duplicates */
+    size_t regime_count;
 } dcm_site_config;
 
 typedef struct dcm_collector_descriptor dcm_collector_descriptor;
