@@ -328,6 +328,31 @@ static void add_increment(dcm_engine *e, dcm__point *p, const dcm_increment *inc
         e->dirty[1 - ba]++;
 }
 
+/* The live rate of an amount point: the amount of the last 60 to 120 s over that span
+ * (two half-spans: the older one is dropped each time the newer one reaches a minute). */
+static void span_rate(dcm__point *p, const dcm_increment *inc)
+{
+    if (p->def.kind == DCM_KIND_GAUGE || dcm__is_util(&p->def) ||
+        p->def.quantity == DCM_QTY_OTHER || (inc->flags & DCM_INC_MISSING) ||
+        inc->t1_ns <= inc->t0_ns)
+        return;
+    if (!p->span_start || inc->t0_ns < p->span_start) {
+        p->span_start = p->mid_start = inc->t0_ns;
+        p->span_amount = p->mid_amount = 0.0;
+    }
+    p->span_amount += inc->amount;
+    p->mid_amount += inc->amount;
+    double span_s = dcm__ns_to_s(inc->t1_ns - p->span_start);
+    if (span_s > 0)
+        p->st.rate = p->span_amount / span_s * 3600.0;
+    if (inc->t1_ns - p->mid_start >= DCM__MIN) {
+        p->span_start = p->mid_start;
+        p->span_amount = p->mid_amount;
+        p->mid_start = inc->t1_ns;
+        p->mid_amount = 0.0;
+    }
+}
+
 bool dcm_engine_feed(dcm_engine *e, uint32_t id, int64_t ts_ns, double value, dcm_quality q)
 {
     if (!e || id >= e->n || ts_ns <= 0 || ts_ns > DCM__TS_LIMIT)
@@ -353,8 +378,10 @@ bool dcm_engine_feed(dcm_engine *e, uint32_t id, int64_t ts_ns, double value, dc
         p->def.quantity == DCM_QTY_OTHER ||
         (got && inc.t1_ns > inc.t0_ns && !(inc.flags & DCM_INC_MISSING)))
         p->flags |= DCM__PT_HAS_RATE;
-    if (got)
+    if (got) {
         add_increment(e, p, &inc);
+        span_rate(p, &inc);
+    }
     return true;
 }
 

@@ -23,6 +23,11 @@ typedef struct dcm__point {
     dcm_point_state st;
     dcm_point_acc bin[2]; /* the two open minutes; bin (minute number & 1) */
     dcm_point_def def;
+    /* Counters and deltas: the live rate is the amount over the last 60..120 s, not the
+     * last delta: a meter that counts in 0.1 or 1 kWh steps read every second would
+     * otherwise jump between 0 and several MW. */
+    int64_t span_start, mid_start;
+    double span_amount, mid_amount;
     uint32_t util;        /* index into dcm_engine.util, or DCM__NO_UTIL */
     uint8_t flags;
 } dcm__point;

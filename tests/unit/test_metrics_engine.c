@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "dcm/metrics.h"
@@ -353,6 +354,37 @@ static void peek_cb(void *ctx, const dcm_kpi_record *r)
     x->interim = r->interim;
     x->t = *r->totals;
     x->k = *r->kpi;
+}
+
+/* A meter that counts in 0.1 kWh steps, read every second at a steady 600 kW: each read
+ * sees a step of 0 or 0.1 kWh (0 or 360 kW over one second). The live rate is taken over
+ * the last 60..120 s, so the "now" value stays within 2 % of 600 kW instead of jumping. */
+static void test_instant_rate_of_coarse_counter(void **state)
+{
+    (void)state;
+    sink s;
+    sink_init(&s, 0);
+    dcm_engine_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    dcm_engine *e = make(&cfg, &s);
+    uint32_t it = add(e, pdef(DCM_QTY_ENERGY, DCM_KIND_COUNTER, DCM_ROLE_IT));
+    rec r;
+    double worst = 0.0;
+    for (int64_t sec = 0; sec <= 600; sec++) {
+        double exact = 1000.0 + 600.0 * (double)sec / 3600.0; /* kWh */
+        double shown = floor(exact * 10.0) / 10.0;           /* 0.1 kWh resolution */
+        dcm_engine_feed(e, it, T0 + S(sec), shown, DCM_QUALITY_OK);
+        dcm_engine_advance(e, T0 + S(sec));
+        if (sec < 120)
+            continue;
+        dcm_engine_peek(e, DCM_WINDOW_INSTANT, T0 + S(sec), peek_cb, &r);
+        double err = fabs(r.t.role[DCM_ROLE_IT].amount - 600.0) / 600.0;
+        if (err > worst)
+            worst = err;
+    }
+    assert_true(worst < 0.02);
+    dcm_engine_destroy(e);
+    free(s.v);
 }
 
 static void test_instant_and_stale(void **state)
@@ -882,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_minutes_and_hour),
         cmocka_unit_test(test_no_record_before_first_event),
         cmocka_unit_test(test_seed_history),
+        cmocka_unit_test(test_instant_rate_of_coarse_counter),
         cmocka_unit_test(test_window_selection),
         cmocka_unit_test(test_late_increment),
         cmocka_unit_test(test_restart_no_double_count),
