@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "compute.h"
 #include "dcm/config.h"
@@ -34,27 +35,6 @@ static void usage(FILE *out)
           out);
 }
 
-/* Reads "--name VALUE", "--name=VALUE" or "-x VALUE" at argv[*i]. */
-static bool option(int argc, char **argv, int *i, const char *shrt, const char *lng,
-                   const char **out, bool *bad)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(lng);
-    if (strncmp(a, lng, n) == 0 && a[n] == '=') {
-        *out = a + n + 1;
-        return true;
-    }
-    if (strcmp(a, lng) != 0 && (!shrt || strcmp(a, shrt) != 0))
-        return false;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "dcmetrics compute: %s needs a value\n", a);
-        *bad = true;
-        return true;
-    }
-    *out = argv[++*i];
-    return true;
-}
-
 /* 0: parsed; 1: --help shown; 2: bad usage. */
 static int parse_args(int argc, char **argv, compute_args *a)
 {
@@ -67,12 +47,12 @@ static int parse_args(int argc, char **argv, compute_args *a)
             usage(stdout);
             return 1;
         }
-        if (!option(argc, argv, &i, "-c", "--config", &a->config, &bad) &&
-            !option(argc, argv, &i, "-i", "--input", &a->input, &bad) &&
-            !option(argc, argv, &i, NULL, "--from", &a->from, &bad) &&
-            !option(argc, argv, &i, NULL, "--to", &a->to, &bad) &&
-            !option(argc, argv, &i, NULL, "--format", &format, &bad) &&
-            !option(argc, argv, &i, "-o", "--output", &a->output, &bad)) {
+        if (!dcm_cli_option("compute", argc, argv, &i, "-c", "--config", &a->config, &bad) &&
+            !dcm_cli_option("compute", argc, argv, &i, "-i", "--input", &a->input, &bad) &&
+            !dcm_cli_option("compute", argc, argv, &i, NULL, "--from", &a->from, &bad) &&
+            !dcm_cli_option("compute", argc, argv, &i, NULL, "--to", &a->to, &bad) &&
+            !dcm_cli_option("compute", argc, argv, &i, NULL, "--format", &format, &bad) &&
+            !dcm_cli_option("compute", argc, argv, &i, "-o", "--output", &a->output, &bad)) {
             fprintf(stderr, "dcmetrics compute: unknown option '%s'\n", arg);
             bad = true;
         }
@@ -238,21 +218,12 @@ int dcm_cmd_compute(int argc, char **argv)
     FILE *in = NULL;
     dcm_compute_result res;
     memset(&res, 0, sizeof res);
-    dcm_diags diags;
-    dcm_diags_init(&diags);
     rc = 2;
 
-    dcm_config_err cerr = dcm_config_load(a.config, &cfg, &diags);
-    dcm_diags_print(&diags, stderr);
-    if (cerr != DCM_CONFIG_OK) {
-        fprintf(stderr, "dcmetrics compute: %s: %s\n", a.config, dcm_config_strerror(cerr));
-        goto fail;
-    }
     dcm_calendar cal;
-    if (!dcm_site_calendar(cfg->site.timezone, &cal)) {
-        fprintf(stderr, "dcmetrics compute: unknown time zone '%s'\n", cfg->site.timezone);
+    cfg = dcm_cli_load_site("compute", a.config, &cal);
+    if (!cfg)
         goto fail;
-    }
     dcm_compute_request req = {
         .site = &cfg->site,
         .calendar = &cal,
@@ -291,6 +262,5 @@ fail:
         fclose(in);
     dcm_compute_result_free(&res);
     dcm_config_destroy(cfg);
-    dcm_diags_free(&diags);
     return rc;
 }

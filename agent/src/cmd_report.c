@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "dcm/config.h"
 #include "report.h"
@@ -42,27 +43,6 @@ static void usage(FILE *out)
           out);
 }
 
-/* Reads "--name VALUE", "--name=VALUE" or "-x VALUE" at argv[*i]. */
-static bool option(int argc, char **argv, int *i, const char *shrt, const char *lng,
-                   const char **out, bool *bad)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(lng);
-    if (strncmp(a, lng, n) == 0 && a[n] == '=') {
-        *out = a + n + 1;
-        return true;
-    }
-    if (strcmp(a, lng) != 0 && (!shrt || strcmp(a, shrt) != 0))
-        return false;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "dcmetrics report: %s needs a value\n", a);
-        *bad = true;
-        return true;
-    }
-    *out = argv[++*i];
-    return true;
-}
-
 /* 0: parsed; 1: --help shown; 2: bad usage. */
 static int parse_args(int argc, char **argv, report_args *a)
 {
@@ -79,14 +59,14 @@ static int parse_args(int argc, char **argv, report_args *a)
             a->no_ledger = true;
             continue;
         }
-        if (!option(argc, argv, &i, "-c", "--config", &a->config, &bad) &&
-            !option(argc, argv, &i, NULL, "--period", &a->period, &bad) &&
-            !option(argc, argv, &i, NULL, "--from", &a->from, &bad) &&
-            !option(argc, argv, &i, NULL, "--to", &a->to, &bad) &&
-            !option(argc, argv, &i, NULL, "--format", &format, &bad) &&
-            !option(argc, argv, &i, "-o", "--output", &a->output, &bad) &&
-            !option(argc, argv, &i, "-i", "--input", &a->input, &bad) &&
-            !option(argc, argv, &i, NULL, "--state-dir", &a->state_dir, &bad)) {
+        if (!dcm_cli_option("report", argc, argv, &i, "-c", "--config", &a->config, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, NULL, "--period", &a->period, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, NULL, "--from", &a->from, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, NULL, "--to", &a->to, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, NULL, "--format", &format, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, "-o", "--output", &a->output, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, "-i", "--input", &a->input, &bad) &&
+            !dcm_cli_option("report", argc, argv, &i, NULL, "--state-dir", &a->state_dir, &bad)) {
             fprintf(stderr, "dcmetrics report: unknown option '%s'\n", arg);
             bad = true;
         }
@@ -211,21 +191,12 @@ int dcm_cmd_report(int argc, char **argv)
     FILE *in = NULL;
     dcm_report rep;
     memset(&rep, 0, sizeof rep);
-    dcm_diags diags;
-    dcm_diags_init(&diags);
     rc = 2;
 
-    dcm_config_err cerr = dcm_config_load(a.config, &cfg, &diags);
-    dcm_diags_print(&diags, stderr);
-    if (cerr != DCM_CONFIG_OK) {
-        fprintf(stderr, "dcmetrics report: %s: %s\n", a.config, dcm_config_strerror(cerr));
-        goto out;
-    }
     dcm_calendar cal;
-    if (!dcm_site_calendar(cfg->site.timezone, &cal)) {
-        fprintf(stderr, "dcmetrics report: unknown time zone '%s'\n", cfg->site.timezone);
+    cfg = dcm_cli_load_site("report", a.config, &cal);
+    if (!cfg)
         goto out;
-    }
     dcm_report_request req = {
         .config = cfg,
         .calendar = &cal,
@@ -261,6 +232,5 @@ out:
         fclose(in);
     dcm_report_free(&rep);
     dcm_config_destroy(cfg);
-    dcm_diags_free(&diags);
     return rc;
 }

@@ -1,7 +1,10 @@
 /* Instants in and out: ISO-8601 / RFC 3339, Unix seconds, site-local dates. */
 #include "timestamp.h"
 
+#include "dcm/config.h"
+
 #include <stdbool.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -265,4 +268,32 @@ size_t dcm_ts_format_rfc3339(int64_t t_ns, const dcm_calendar *cal, char *buf, s
                       a / 60 % 60);
     }
     return (size_t)n;
+}
+
+/* "+08:00", "-05:30", "Z", "UTC", or a duration with a unit and an optional sign
+ * ("8h", "-5h"). A bare number is refused: hours or seconds would be a guess. */
+bool dcm_parse_utc_offset(const char *text, int64_t *out)
+{
+    const int64_t min_ns = INT64_C(60) * DCM_NS_PER_S;
+    int sign = 1;
+    if (strcmp(text, "Z") == 0 || strcmp(text, "UTC") == 0) {
+        *out = 0;
+        return true;
+    }
+    if (*text == '+' || *text == '-')
+        sign = *text++ == '-' ? -1 : 1;
+    if (isdigit((unsigned char)text[0]) && isdigit((unsigned char)text[1]) && text[2] == ':' &&
+        isdigit((unsigned char)text[3]) && isdigit((unsigned char)text[4]) && text[5] == '\0') {
+        int hh = (text[0] - '0') * 10 + (text[1] - '0');
+        int mm = (text[3] - '0') * 10 + (text[4] - '0');
+        if (hh > 14 || mm > 59)
+            return false;
+        *out = sign * (hh * 60 + mm) * min_ns;
+        return true;
+    }
+    int64_t d;
+    if (!strpbrk(text, "smhd") || !dcm_parse_duration_ns(text, &d))
+        return false;
+    *out = sign * d;
+    return true;
 }

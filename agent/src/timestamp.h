@@ -7,6 +7,7 @@
 #ifndef DCM_TIMESTAMP_H
 #define DCM_TIMESTAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,8 @@ dcm_ts_err dcm_ts_parse_local(const char *text, const dcm_calendar *cal, int64_t
 #define DCM_TS_RFC3339_MAX 40
 size_t dcm_ts_format_rfc3339(int64_t t_ns, const dcm_calendar *cal, char *buf, size_t size);
 
+/* A UTC offset: "+08:00", "-05:30", "Z", "UTC", or a duration with a unit and an optional
+ * sign ("8h", "-5h"); a bare number is refused (hours or seconds would be a guess). */
+bool dcm_parse_utc_offset(const char *text, int64_t *out_ns);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "timestamp.h"
 #include "config_internal.h"
 #include "modbus_server.h"
 #include "units.h"
@@ -134,32 +135,6 @@ static void error_at(parse_ctx *p, const dcm_node *n, const char *path, const ch
     dcm_diag_at(p->diags, DCM_DIAG_ERROR, n, path, "%s", msg);
 }
 
-/* "+08:00", "-05:30", "Z", "UTC", or a signed duration with a unit ("8h", "-5h"). */
-static bool parse_utc_offset(const char *text, int64_t *out)
-{
-    int sign = 1;
-    if (strcmp(text, "Z") == 0 || strcmp(text, "UTC") == 0) {
-        *out = 0;
-        return true;
-    }
-    if (*text == '+' || *text == '-')
-        sign = *text++ == '-' ? -1 : 1;
-    if (isdigit((unsigned char)text[0]) && isdigit((unsigned char)text[1]) && text[2] == ':' &&
-        isdigit((unsigned char)text[3]) && isdigit((unsigned char)text[4]) && text[5] == '\0') {
-        int hh = (text[0] - '0') * 10 + (text[1] - '0');
-        int mm = (text[3] - '0') * 10 + (text[4] - '0');
-        if (hh > 14 || mm > 59)
-            return false;
-        *out = sign * (int64_t)(hh * 60 + mm) * 60 * NS_PER_S;
-        return true;
-    }
-    int64_t d;
-    if (!strpbrk(text, "smhd") || !dcm_parse_duration_ns(text, &d))
-        return false;
-    *out = sign * d;
-    return true;
-}
-
 /* ------------------------------------------------------------------- sim */
 
 static void read_sim(parse_ctx *p, const dcm_node *sim, dcm_mbs_config *cfg)
@@ -194,7 +169,7 @@ static void read_sim(parse_ctx *p, const dcm_node *sim, dcm_mbs_config *cfg)
     cfg->heat_supply_c = double_or(sim, "heat_supply", cfg->heat_supply_c);
     cfg->heat_delta_k = double_or(sim, "heat_delta", cfg->heat_delta_k);
     const char *off = str_of(sim, "utc_offset");
-    if (off && !parse_utc_offset(off, &sc->params.utc_offset_ns))
+    if (off && !dcm_parse_utc_offset(off, &sc->params.utc_offset_ns))
         error_at(p, dcm_node_get(sim, "utc_offset"), "sim.utc_offset",
                  "expected +HH:MM, -HH:MM, Z or a signed duration such as -5h, got '%.40s'", off);
     static const char *const deltas[] = {"chw_delta", "heat_delta"};

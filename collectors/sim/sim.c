@@ -3,7 +3,6 @@
  * trying a site configuration without hardware. The model is in sim_model.c, the sample
  * stream in sim_run.c; this file reads the configuration and talks to the core.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,34 +100,6 @@ static const char *read_string(const dcm_node *cfg, const char *key)
     if (n && dcm_node_as_string(n, &s))
         return s;
     return key_default(key);
-}
-
-/* "+08:00", "-05:30", "Z", "UTC", or a duration with a unit and an optional sign
- * ("8h", "-5h"). A bare number is refused: hours or seconds would be a guess. */
-static bool parse_utc_offset(const char *text, int64_t *out)
-{
-    const int64_t min_ns = INT64_C(60) * DCM_NS_PER_S;
-    int sign = 1;
-    if (strcmp(text, "Z") == 0 || strcmp(text, "UTC") == 0) {
-        *out = 0;
-        return true;
-    }
-    if (*text == '+' || *text == '-')
-        sign = *text++ == '-' ? -1 : 1;
-    if (isdigit((unsigned char)text[0]) && isdigit((unsigned char)text[1]) && text[2] == ':' &&
-        isdigit((unsigned char)text[3]) && isdigit((unsigned char)text[4]) && text[5] == '\0') {
-        int hh = (text[0] - '0') * 10 + (text[1] - '0');
-        int mm = (text[3] - '0') * 10 + (text[4] - '0');
-        if (hh > 14 || mm > 59)
-            return false;
-        *out = sign * (hh * 60 + mm) * min_ns;
-        return true;
-    }
-    int64_t d;
-    if (!strpbrk(text, "smhd") || !dcm_parse_duration_ns(text, &d))
-        return false;
-    *out = sign * d;
-    return true;
 }
 
 static void bad_key(dcm_collector_ctx *ctx, const dcm_node *cfg, const char *key,
@@ -256,7 +227,7 @@ static bool read_config(dcm_collector_ctx *ctx, dcm_sim_config *cfg)
     }
 
     text = read_string(node, "utc_offset");
-    if (!text || !parse_utc_offset(text, &cfg->params.utc_offset_ns)) {
+    if (!text || !dcm_parse_utc_offset(text, &cfg->params.utc_offset_ns)) {
         bad_key(ctx, node, "utc_offset", "expected +HH:MM, -HH:MM or a duration such as -5h");
         return false;
     }
