@@ -144,6 +144,10 @@ static void print_summary(const dcm_config *cfg, size_t instruments, FILE *out)
     }
     fprintf(out, "  instruments:  %zu (certificates %.0f kWh, PPAs %.0f kWh)\n", instruments,
             certs, ppa);
+    fprintf(out, "  regimes:      %zu", cfg->site.regime_count);
+    for (size_t i = 0; i < cfg->site.regime_count; i++)
+        fprintf(out, "%s%s", i ? ", " : " - ", cfg->site.regimes[i]);
+    fputs(cfg->site.regime_count ? " (checked by `dcmetrics report`)\n" : "\n", out);
     const char *outs[3];
     size_t nout = 0;
     if (cfg->outputs.mqtt)

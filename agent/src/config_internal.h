@@ -49,6 +49,9 @@ void dcm_diag_at(dcm_diags *d, dcm_diag_severity sev, const dcm_node *n, const c
 /* True if an IANA zone name is safe to put in TZ and its zone file exists under $TZDIR
  * (or /usr/share/zoneinfo); "UTC" is always known. */
 bool dcm_config_timezone_known(const char *name);
+/* The IANA zone closest to a misspelt name (from the zone table of the time zone data),
+ * copied into out; false if none is close or the table cannot be read. */
+bool dcm_config_timezone_suggest(const char *name, char *out, size_t size);
 
 /* Collector type lookup used by the loader. NULL arguments restore the compiled-in
  * registry (dcm_collector_find / dcm_collector_all). Not thread-safe: tests only. */

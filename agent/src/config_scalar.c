@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "grow.h"
 #include "config_internal.h"
 
 #define SECRET_MAX_BYTES 65536
@@ -316,4 +317,46 @@ bool dcm_config_timezone_known(const char *name)
               memcmp(magic, "TZif", sizeof(magic)) == 0;
     fclose(f);
     return ok;
+}
+
+bool dcm_config_timezone_suggest(const char *name, char *out, size_t size)
+{
+    static const char *const tables[] = {"zone1970.tab", "zone.tab"};
+    const char *dir = getenv("TZDIR");
+    if (!dir || !dir[0])
+        dir = "/usr/share/zoneinfo";
+    FILE *f = NULL;
+    char path[PATH_MAX];
+    for (size_t i = 0; i < 2 && !f; i++)
+        if (snprintf(path, sizeof path, "%s/%s", dir, tables[i]) < (int)sizeof path)
+            f = fopen(path, "r");
+    if (!f)
+        return false;
+    /* Lines: country codes, coordinates, zone name, comment - tab separated. */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    char line[512];
+    bool found = false;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        char *save = NULL;
+        strtok_r(line, "\t\n", &save);
+        strtok_r(NULL, "\t\n", &save);
+        char *zone = strtok_r(NULL, "\t\n", &save);
+        if (!zone || !dcm_grow((void **)&names, &cap, n + 1, sizeof *names, 64))
+            continue;
+        if ((names[n] = strdup(zone)) != NULL)
+            n++;
+    }
+    fclose(f);
+    const char *best = dcm_suggest(name, (const char *const *)names, n);
+    if (best && strlen(best) < size) {
+        memcpy(out, best, strlen(best) + 1);
+        found = true;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return found;
 }

@@ -439,11 +439,17 @@ void dcm_cfg_load_site(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *ou
         const char *given = str_of(site, "timezone");
         if (given && !dcm_config_timezone_known(given)) {
             const char *dir = getenv("TZDIR");
-            dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(site, "timezone"),
-                        "site.timezone",
-                        "unknown time zone '%.60s': expected an IANA name like Europe/Berlin "
-                        "or Asia/Taipei (looked in %s)",
-                        given, dir && dir[0] ? dir : "/usr/share/zoneinfo");
+            char near[64];
+            if (dcm_config_timezone_suggest(given, near, sizeof near))
+                dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(site, "timezone"),
+                            "site.timezone", "unknown time zone '%.60s', did you mean '%s'?",
+                            given, near);
+            else
+                dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(site, "timezone"),
+                            "site.timezone",
+                            "unknown time zone '%.60s': expected an IANA name like "
+                            "Europe/Berlin or Asia/Taipei (looked in %s)",
+                            given, dir && dir[0] ? dir : "/usr/share/zoneinfo");
         } else if (given) {
             tz = given;
         }

@@ -67,6 +67,7 @@ grep -qF 'roles mapped: 13 of 13' "$tmp/site.out" || fail "site.yaml: not every 
 grep -qF 'zones:        2 - hall-a, hall-b' "$tmp/site.out" || fail "site.yaml: zones"
 grep -qF 'instruments:  3 (certificates 4250000 kWh, PPAs 1500000 kWh)' "$tmp/site.out" ||
     fail "site.yaml: instruments"
+grep -qF 'regimes:      3 - eu, enefg, taiwan' "$tmp/site.out" || fail "site.yaml: regimes"
 grep -qF 'outputs:      3 - mqtt, influxdb, http' "$tmp/site.out" || fail "site.yaml: outputs"
 
 # --quiet prints nothing for a valid config.

@@ -595,7 +595,7 @@ static void test_site_errors(void **state)
              "  coverage_ok: 1.5\n"
              "  type: colo\n",
              DCM_CONFIG_EINVALID, 12, &d);
-    expect_diag(&d, "unknown time zone 'Asia/Taipe'", 2, 13, "site.timezone");
+    expect_diag(&d, "unknown time zone 'Asia/Taipe', did you mean 'Asia/Taipei'?", 2, 13, "site.timezone");
     expect_diag(&d, "expected 1, 2 or 3", 3, 17, "site.pue_category");
     expect_diag(&d, "unknown role 'grdi', did you mean 'grid'?", 5, 5, "site.roles");
     expect_diag(&d, "expected a glob over point ids", 6, 10, "site.roles.it[0]");
