@@ -8,7 +8,6 @@
  *   DIR defaults to a new directory under $TMPDIR (or /tmp), removed afterwards. Run it
  *   on the file system the agent's state_dir will use: fsync cost is the point.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include <sqlite3.h>
 
+#include "fsutil.h"
 #include "ledger.h"
 
 #define SMALL_COMMITS 200
@@ -28,27 +28,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void rm_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < (int)sizeof sub)
-                rm_tree(sub);
-        }
-        if (d)
-            closedir(d);
-    }
-    remove(path);
 }
 
 static int check(dcm_ledger *l, dcm_ledger_err err, const char *what)
@@ -229,6 +208,6 @@ done:
     dcm_ledger_close(l);
     free(keys);
     if (own_dir)
-        rm_tree(dir);
+        dcm_remove_tree(dir);
     return rc;
 }

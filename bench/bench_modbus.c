@@ -12,10 +12,7 @@
  *   defaults: 200 devices, 60 registers (30 float32 points in one request), 30 s measured
  *   after 5 s of warm-up.
  */
-/* nftw() is an XSI interface. */
-#define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -29,6 +26,7 @@
 #include <unistd.h>
 
 #ifdef DCM_WITH_MODBUS
+#include "fsutil.h"
 #include "dcm/config.h"
 #include "dcm/log.h"
 #include "modbus_server.h"
@@ -301,14 +299,6 @@ out:
     return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -366,7 +356,7 @@ out:
     }
     close(fds[0]);
     free(sim_yaml);
-    nftw(state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcm_remove_tree(state_dir);
     return rc;
 }
 

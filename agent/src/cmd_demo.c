@@ -9,16 +9,14 @@
  * end. Above DEMO_MODBUS_MAX_SPEED one simulated second passes faster than a round of
  * polls, so the demo reads the model directly with the sim collector (examples/demo.yaml).
  */
-/* nftw() is an XSI interface. */
-#define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "commands.h"
 #include "dcm/config.h"
 #include "dcm/log.h"
@@ -126,14 +124,6 @@ static int start_simulator(double speed, int64_t start_ns, dcm_mbs_config **cfg,
     return dcm_mbs_port(*server);
 }
 #endif
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static bool parse_time(const char *text, const dcm_calendar *cal, int64_t *out)
 {
@@ -316,7 +306,7 @@ out:
     dcm_mbs_config_destroy(sim_cfg);
 #endif
     if (tmpdir[0])
-        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        dcm_remove_tree(tmpdir);
     dcm_config_destroy(cfg);
     return rc;
 }

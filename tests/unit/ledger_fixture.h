@@ -12,7 +12,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "ledger.h"
 
 #define NS DCM_NS_PER_S
@@ -43,27 +43,6 @@ typedef struct fixture {
             fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                            \
     } while (0)
 
-static inline void rm_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < (int)sizeof sub)
-                rm_tree(sub);
-        }
-        if (d)
-            closedir(d);
-    }
-    remove(path);
-}
-
 static inline int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -82,7 +61,7 @@ static inline int setup(void **state)
 static inline int teardown(void **state)
 {
     fixture *f = *state;
-    rm_tree(f->dir);
+    dcm_remove_tree(f->dir);
     free(f);
     return 0;
 }

@@ -3,6 +3,8 @@
  * while the writer works, one writer only, refusal of newer schemas and of files that
  * are not ledgers, and crash safety (kill -9 or _exit in the middle of a batch).
  */
+#include <dirent.h>
+
 #include "ledger_fixture.h"
 
 static int count_entries(const char *dir)
