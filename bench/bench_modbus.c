@@ -245,8 +245,8 @@ static int run_agent(const char *yaml, int devices, int registers, int warmup, i
     }
     dcm_log_set_level(DCM_LOG_WARN);
     long rss_before = status_kb("VmRSS");
-    dcm_runtime_options ro = {.config = cfg, .speed = 1.0, .on_sample = on_sample,
-                              .on_sample_ctx = &lat};
+    dcm_runtime_options ro = {.config = cfg, .speed = 1.0, .listener_count = 1};
+    ro.listeners[0] = (dcm_runtime_listener){.on_sample = on_sample, .ctx = &lat};
     dcm_runtime_err err = dcm_runtime_start(&ro, &rt);
     if (err != DCM_RUNTIME_OK) {
         fprintf(stderr, "cannot start: %s\n", dcm_runtime_strerror(err));

@@ -10,12 +10,49 @@ extern const dcm_collector_descriptor dcm_sim_collector;
 extern const dcm_collector_descriptor dcm_modbus_collector;
 #endif
 
+#ifdef DCM_WITH_SNMP
+extern const dcm_collector_descriptor dcm_snmp_collector;
+#endif
+#ifdef DCM_WITH_NVML
+extern const dcm_collector_descriptor dcm_nvml_collector;
+#endif
+#ifdef DCM_WITH_ROCM
+extern const dcm_collector_descriptor dcm_rocm_collector;
+#endif
+#ifdef DCM_WITH_PROCSTAT
+extern const dcm_collector_descriptor dcm_procstat_collector;
+#endif
+#ifdef DCM_WITH_RAPL
+extern const dcm_collector_descriptor dcm_rapl_collector;
+#endif
+#ifdef DCM_WITH_REDFISH
+extern const dcm_collector_descriptor dcm_redfish_collector;
+#endif
+
 static const dcm_collector_descriptor *const builtin[] = {
 #ifdef DCM_WITH_SIM
     &dcm_sim_collector,
 #endif
 #ifdef DCM_WITH_MODBUS
     &dcm_modbus_collector,
+#endif
+#ifdef DCM_WITH_SNMP
+    &dcm_snmp_collector,
+#endif
+#ifdef DCM_WITH_NVML
+    &dcm_nvml_collector,
+#endif
+#ifdef DCM_WITH_ROCM
+    &dcm_rocm_collector,
+#endif
+#ifdef DCM_WITH_PROCSTAT
+    &dcm_procstat_collector,
+#endif
+#ifdef DCM_WITH_RAPL
+    &dcm_rapl_collector,
+#endif
+#ifdef DCM_WITH_REDFISH
+    &dcm_redfish_collector,
 #endif
     NULL,
 };

@@ -167,8 +167,11 @@ static void on_record(void *ctx, const dcm_kpi_record *rec)
     copy_record(&rt->snap.closed[rec->window], rec);
     rt->snap.records_out++;
     pthread_mutex_unlock(&rt->snap.lock);
-    if (rt->opt.on_record)
-        rt->opt.on_record(rt->opt.on_record_ctx, rec, rt->cfg);
+    for (size_t i = 0; i < rt->opt.listener_count; i++) {
+        const dcm_runtime_listener *l = &rt->opt.listeners[i];
+        if (l->on_record)
+            l->on_record(l->ctx, rec, rt->cfg);
+    }
 }
 
 static void on_interim(void *ctx, const dcm_kpi_record *rec)
@@ -177,8 +180,13 @@ static void on_interim(void *ctx, const dcm_kpi_record *rec)
     pthread_mutex_lock(&rt->snap.lock);
     copy_record(&rt->snap.interim[rec->window], rec);
     pthread_mutex_unlock(&rt->snap.lock);
-    if (rt->opt.on_record && rt->opt.emit_interim && rec->window == DCM_WINDOW_INSTANT)
-        rt->opt.on_record(rt->opt.on_record_ctx, rec, rt->cfg);
+    if (rec->window != DCM_WINDOW_INSTANT)
+        return;
+    for (size_t i = 0; i < rt->opt.listener_count; i++) {
+        const dcm_runtime_listener *l = &rt->opt.listeners[i];
+        if (l->on_record && l->instant)
+            l->on_record(l->ctx, rec, rt->cfg);
+    }
 }
 
 static void refresh_interim(dcm_runtime *rt, int64_t now)
@@ -399,6 +407,14 @@ static bool advance_target(const dcm_runtime *rt, int64_t now, int64_t *target)
     return true;
 }
 
+/* Listeners make what they were handed durable here (the journal commits its batch). */
+static void batch_end(dcm_runtime *rt)
+{
+    for (size_t i = 0; i < rt->opt.listener_count; i++)
+        if (rt->opt.listeners[i].on_batch_end)
+            rt->opt.listeners[i].on_batch_end(rt->opt.listeners[i].ctx);
+}
+
 static void *pipeline_main(void *arg)
 {
     dcm_runtime *rt = arg;
@@ -430,10 +446,12 @@ static void *pipeline_main(void *arg)
                 pt->last_value = s->value;
                 pt->last_ts_ns = s->ts_ns;
                 pt->last_quality = (dcm_quality)s->quality;
-                if (rt->opt.on_sample)
-                    rt->opt.on_sample(rt->opt.on_sample_ctx, pt->id, pt->unit, s->ts_ns,
-                                      pt->factor != 0 ? s->value / pt->factor : s->value,
-                                      (dcm_quality)s->quality);
+                double declared = pt->factor != 0 ? s->value / pt->factor : s->value;
+                for (size_t l = 0; l < rt->opt.listener_count; l++)
+                    if (rt->opt.listeners[l].on_sample)
+                        rt->opt.listeners[l].on_sample(rt->opt.listeners[l].ctx, pt->id,
+                                                       pt->unit, s->ts_ns, declared,
+                                                       (dcm_quality)s->quality);
             }
             pthread_mutex_unlock(&rt->points.lock);
             pthread_mutex_lock(&rt->snap.lock);
@@ -463,6 +481,7 @@ static void *pipeline_main(void *arg)
             pthread_mutex_unlock(&rt->snap.lock);
             last_interim = mono;
         }
+        batch_end(rt);
         if (rt->ledger && mono - last_rollup >= DCM_ROLLUP_EVERY_NS) {
             if (dcm_ledger_rollup(rt->ledger, data_now(rt)) != DCM_LEDGER_OK)
                 dcm_log_limited(DCM_LOG_WARN, "ledger", "roll-up failed: %s",
@@ -473,6 +492,7 @@ static void *pipeline_main(void *arg)
             break;
     }
     ledger_txn_commit(rt);
+    batch_end(rt);
     free(batch);
     return NULL;
 }

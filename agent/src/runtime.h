@@ -136,26 +136,41 @@ typedef struct dcm_snapshot {
 
 /* ---------------------------------------------------------------- runtime */
 
-/* Called on the pipeline thread for each closed record and each 1 s interim refresh
- * (the demo's JSON stream, later the outputs). Must not block for long. */
+/* Called on the pipeline thread for each closed record and, for listeners that ask for
+ * it, each 1 s instant record (rec->interim). Must not block for long. */
 typedef void (*dcm_runtime_record_fn)(void *ctx, const dcm_kpi_record *rec,
                                       const dcm_config *cfg);
 
 /* Called on the pipeline thread for each sample as it reaches the engine, with the
- * value in the unit the collector declared (`run --points`). Must not block for long. */
+ * value in the unit the collector declared. point_id is "<instance>.<name>" (instance
+ * names never contain '.'). Must not block for long. */
 typedef void (*dcm_runtime_sample_fn)(void *ctx, const char *point_id, const char *unit,
                                       int64_t ts_ns, double value, dcm_quality q);
+
+/* Called on the pipeline thread after each batch of samples and records has been handed
+ * out (at least every 100 ms while running): the place to make a batch durable. */
+typedef void (*dcm_runtime_batch_fn)(void *ctx);
+
+/* One consumer of the pipeline's output: the terminal stream, the durable outputs, the
+ * HTTP server, the alert rules. Any callback may be NULL. */
+typedef struct dcm_runtime_listener {
+    dcm_runtime_record_fn on_record;
+    bool instant;                   /* also receive the 1 s instant records */
+    dcm_runtime_sample_fn on_sample;
+    dcm_runtime_batch_fn on_batch_end;
+    void *ctx;
+} dcm_runtime_listener;
+
+#define DCM_RUNTIME_MAX_LISTENERS 8
 
 typedef struct dcm_runtime_options {
     const dcm_config *config;
     const char *state_dir;     /* overrides config->agent.state_dir when set */
     double speed;              /* clock speed (demo); 1 = real time */
     int64_t start_ns;          /* clock start (0 = now) */
-    dcm_runtime_record_fn on_record;
-    void *on_record_ctx;
-    bool emit_interim;         /* also pass the 1 s interim/instant records to on_record */
-    dcm_runtime_sample_fn on_sample; /* NULL: samples are not shown */
-    void *on_sample_ctx;
+    /* Called in this order, on the pipeline thread. */
+    dcm_runtime_listener listeners[DCM_RUNTIME_MAX_LISTENERS];
+    size_t listener_count;
 } dcm_runtime_options;
 
 typedef struct dcm_runtime dcm_runtime;

@@ -110,12 +110,12 @@ int dcm_session_run(const dcm_session_options *opt)
         .state_dir = opt->state_dir,
         .speed = opt->speed,
         .start_ns = opt->start_ns,
-        .on_record = stream_record,
-        .on_record_ctx = &sc,
-        .emit_interim = opt->json,
-        .on_sample = opt->points ? stream_sample : NULL,
-        .on_sample_ctx = &sample_cal,
     };
+    ro.listeners[ro.listener_count++] = (dcm_runtime_listener){
+        .on_record = stream_record, .instant = opt->json, .ctx = &sc};
+    if (opt->points)
+        ro.listeners[ro.listener_count++] = (dcm_runtime_listener){
+            .on_sample = stream_sample, .ctx = &sample_cal};
     dcm_runtime *rt = NULL;
     dcm_runtime_err err = dcm_runtime_start(&ro, &rt);
     if (err != DCM_RUNTIME_OK) {
