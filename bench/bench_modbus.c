@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,56 +31,27 @@
 #include "modbus_server.h"
 #include "runtime.h"
 
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-} text;
-
-static bool append(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool append(text *t, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return false;
-        if (t->buf && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return true;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 65536;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *b = realloc(t->buf, cap);
-        if (!b)
-            return false;
-        t->buf = b;
-        t->cap = cap;
-    }
-}
+#include "bench_util.h"
 
 /* The point list both sides share: R/2 float32 values from address 0, one request. */
-static bool points_yaml(text *t, int registers)
+static bool points_yaml(dcm_bench_text *t, int registers)
 {
-    bool ok = append(t, "    points:\n");
+    bool ok = dcm_bench_append(t, "    points:\n");
     for (int i = 0; ok && i < registers / 2; i++)
-        ok = append(t, "      - {name: r%02d, address: %d, table: holding, type: f32, unit: kW}\n",
+        ok = dcm_bench_append(t, "      - {name: r%02d, address: %d, table: holding, type: f32, unit: kW}\n",
                     i, 2 * i);
     return ok;
 }
 
 static char *simulator_yaml(int devices, int registers)
 {
-    text t = {0};
-    bool ok = append(&t, "sim: {seed: 1, it_kw: 1200}\ndevices:\n");
+    dcm_bench_text t = {0};
+    bool ok = dcm_bench_append(&t, "sim: {seed: 1, it_kw: 1200}\ndevices:\n");
     for (int d = 1; ok && d <= devices; d++) {
-        ok = append(&t, "  - unit: %d\n    name: dev%03d\n", d, d) && points_yaml(&t, registers) &&
-             append(&t, "    values:\n      r00: %.6f * it.hall-a.power\n", 1.0 / devices);
+        ok = dcm_bench_append(&t, "  - unit: %d\n    name: dev%03d\n", d, d) && points_yaml(&t, registers) &&
+             dcm_bench_append(&t, "    values:\n      r00: %.6f * it.hall-a.power\n", 1.0 / devices);
         for (int i = 1; ok && i < registers / 2; i++)
-            ok = append(&t, "      r%02d: %d.5\n", i, i);
+            ok = dcm_bench_append(&t, "      r%02d: %d.5\n", i, i);
     }
     if (!ok) {
         free(t.buf);
@@ -92,14 +62,14 @@ static char *simulator_yaml(int devices, int registers)
 
 static char *agent_yaml(int devices, int registers, int port, const char *state_dir)
 {
-    text t = {0};
-    bool ok = append(&t, "agent: {site: bench, interval: 1s, log_level: warn, state_dir: %s}\n"
+    dcm_bench_text t = {0};
+    bool ok = dcm_bench_append(&t, "agent: {site: bench, interval: 1s, log_level: warn, state_dir: %s}\n"
                          "collectors:\n", state_dir);
     for (int d = 1; ok && d <= devices; d++)
-        ok = append(&t, "  - name: dev%03d\n    type: modbus\n    url: tcp://127.0.0.1:%d\n"
+        ok = dcm_bench_append(&t, "  - name: dev%03d\n    type: modbus\n    url: tcp://127.0.0.1:%d\n"
                         "    unit: %d\n", d, port, d) &&
              points_yaml(&t, registers);
-    ok = ok && append(&t, "site:\n  timezone: UTC\n  roles:\n    it: [\"dev*.r00\"]\n");
+    ok = ok && dcm_bench_append(&t, "site:\n  timezone: UTC\n  roles:\n    it: [\"dev*.r00\"]\n");
     if (!ok) {
         free(t.buf);
         return NULL;
@@ -115,14 +85,6 @@ static void on_term(int sig)
 {
     (void)sig;
     child_stop = 1;
-}
-
-static double cpu_s(int who)
-{
-    struct rusage ru;
-    getrusage(who, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Child: serves until SIGTERM; writes its port to fd first (-1 on failure). */
@@ -147,13 +109,13 @@ static int run_simulator(const char *yaml, int fd)
     dcm_diags_free(&diags);
     if (write(fd, &port, sizeof port) != (ssize_t)sizeof port || port < 0)
         goto out;
-    double cpu0 = cpu_s(RUSAGE_SELF);
+    double cpu0 = dcm_bench_cpu_s(RUSAGE_SELF);
     while (!child_stop)
         pause();
     dcm_mbs_stats st;
     dcm_mbs_get_stats(srv, &st);
     fprintf(stderr, "simulator: %llu requests answered, %.2f s CPU\n",
-            (unsigned long long)st.requests, cpu_s(RUSAGE_SELF) - cpu0);
+            (unsigned long long)st.requests, dcm_bench_cpu_s(RUSAGE_SELF) - cpu0);
 out:
     dcm_mbs_stop(srv);
     dcm_mbs_config_destroy(cfg);
@@ -200,33 +162,6 @@ static void on_sample(void *ctx, const char *id, const char *unit, int64_t ts, d
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static long status_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    size_t klen = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':')
-            kb = strtol(line + klen + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int run_agent(const char *yaml, int devices, int registers, int warmup, int seconds)
 {
     dcm_diags diags;
@@ -244,7 +179,7 @@ static int run_agent(const char *yaml, int devices, int registers, int warmup, i
         goto out;
     }
     dcm_log_set_level(DCM_LOG_WARN);
-    long rss_before = status_kb("VmRSS");
+    long rss_before = dcm_bench_status_kb("VmRSS");
     dcm_runtime_options ro = {.config = cfg, .speed = 1.0, .listener_count = 1};
     ro.listeners[0] = (dcm_runtime_listener){.on_sample = on_sample, .ctx = &lat};
     dcm_runtime_err err = dcm_runtime_start(&ro, &rt);
@@ -255,11 +190,11 @@ static int run_agent(const char *yaml, int devices, int registers, int warmup, i
     sleep((unsigned)warmup);
     /* The samples are counted on the pipeline thread. */
     atomic_store(&lat.measuring, true);
-    double t0 = now_s(), cpu0 = cpu_s(RUSAGE_SELF);
+    double t0 = dcm_bench_now_s(), cpu0 = dcm_bench_cpu_s(RUSAGE_SELF);
     sleep((unsigned)seconds);
-    double cpu = cpu_s(RUSAGE_SELF) - cpu0, wall = now_s() - t0;
+    double cpu = dcm_bench_cpu_s(RUSAGE_SELF) - cpu0, wall = dcm_bench_now_s() - t0;
     atomic_store(&lat.measuring, false);
-    long rss = status_kb("VmRSS"), hwm = status_kb("VmHWM");
+    long rss = dcm_bench_status_kb("VmRSS"), hwm = dcm_bench_status_kb("VmHWM");
     dcm_snapshot *snap = dcm_runtime_snapshot(rt);
     pthread_mutex_lock(&snap->lock);
     uint64_t dropped = snap->samples_dropped;
@@ -271,7 +206,7 @@ static int run_agent(const char *yaml, int devices, int registers, int warmup, i
         fprintf(stderr, "no polls measured\n");
         goto out;
     }
-    qsort(lat.ms, lat.n, sizeof *lat.ms, cmp_double);
+    qsort(lat.ms, lat.n, sizeof *lat.ms, dcm_bench_cmp_double);
     uint64_t min_polls = UINT64_MAX;
     for (int d = 0; d < devices; d++)
         if (lat.polls[d] < min_polls)
@@ -281,8 +216,9 @@ static int run_agent(const char *yaml, int devices, int registers, int warmup, i
     printf("polls: %zu (%.1f/s); fewest polls of one device: %llu; longest time between two "
            "polls of one device: %.3f s\n", lat.n, (double)lat.n / wall,
            (unsigned long long)min_polls, (double)lat.max_gap_ns / 1e9);
-    printf("poll latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", lat.ms[lat.n / 2],
-           lat.ms[(size_t)((double)lat.n * 0.99)], lat.ms[lat.n - 1]);
+    printf("poll latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+           dcm_bench_quantile(lat.ms, lat.n, 0.5), dcm_bench_quantile(lat.ms, lat.n, 0.99),
+           lat.ms[lat.n - 1]);
     printf("agent CPU: %.1f %% of one core for %.0f registers/s = %.3f %% per 1,000 registers/s\n",
            100.0 * cpu / wall, regs_per_s, 100.0 * cpu / wall / (regs_per_s / 1000.0));
     printf("agent memory: RSS %ld kB (%ld kB before start), peak %ld kB\n", rss, rss_before, hwm);

@@ -9,6 +9,8 @@ packages=(
   # libraries the agent links
   libyaml-dev libsqlite3-dev libcmocka-dev libmodbus-dev libsnmp-dev libpaho-mqtt-dev
   libcurl4-openssl-dev zlib1g-dev libmicrohttpd-dev
+  # gnutls: the HTTP server's TLS certificate check and the SHA-256 of its credentials
+  libgnutls28-dev
   # time zone data for site calendars
   tzdata
   # tools the tests use
@@ -16,8 +18,17 @@ packages=(
   # an independent Modbus server (pymodbus needs the serial modules named explicitly) and
   # a pseudo-terminal pair for the RTU test
   python3-pymodbus python3-serial python3-serial-asyncio socat
+  # real servers the integration tests start on loopback ports: SNMP agents, an MQTT
+  # broker, InfluxDB 1.x, VictoriaMetrics (InfluxDB v2 write API), Prometheus (and promtool);
+  # openssl makes the test CA and certificates, curl is the HTTP client of the API tests
+  snmpd snmp mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics prometheus
+  openssl curl
   # the report's HTML printed to PDF and PNG by headless Chromium, and the PDF read back
   chromium poppler-utils fonts-dejavu-core
+  # the Grafana dashboard test reads the provisioning files (YAML)
+  python3-yaml
+  # the MQTT tests' recording subscriber, and the JSON Schema check of every payload
+  python3-paho-mqtt python3-jsonschema
 )
 
 missing=()

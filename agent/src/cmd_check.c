@@ -13,6 +13,9 @@
 #ifdef DCM_WITH_MODBUS
 #include "modbus_config.h"
 #endif
+#ifdef DCM_WITH_REDFISH
+#include "rf_config.h"
+#endif
 
 static void usage(FILE *out)
 {
@@ -160,6 +163,10 @@ static void print_summary(const dcm_config *cfg, size_t instruments, FILE *out)
     for (size_t i = 0; i < nout; i++)
         fprintf(out, "%s%s", i ? ", " : " - ", outs[i]);
     fputc('\n', out);
+    fprintf(out, "  alerts:       %zu", cfg->alert_count);
+    for (size_t i = 0; i < cfg->alert_count; i++)
+        fprintf(out, "%s%s", i ? ", " : " - ", cfg->alerts[i].name);
+    fputc('\n', out);
 }
 
 typedef struct ranked {
@@ -293,6 +300,10 @@ int dcm_cmd_check(int argc, char **argv)
 #ifdef DCM_WITH_MODBUS
         /* Profiles, points and serial ports: what the collector's init would refuse. */
         dcm_mb_check_config(cfg, &diags);
+#endif
+#ifdef DCM_WITH_REDFISH
+        /* BMC lists, URLs, credentials: what the Redfish collector's init would refuse. */
+        rf_check_config(cfg, &diags);
 #endif
         dcm_calendar cal;
         if (!dcm_site_calendar(cfg->site.timezone, &cal)) {

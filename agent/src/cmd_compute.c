@@ -101,10 +101,28 @@ static dcm_kpi_json_in json_in(const dcm_config *cfg, const dcm_calendar *cal,
     };
 }
 
+/* Adds the attributions of window `index` (0: the period, 1 + m: month m) to in; the
+ * array returned is the caller's to free. */
+static dcm_attribution *with_attribution(dcm_kpi_json_in *in, const dcm_compute_result *res,
+                                         size_t index, const char *const *names)
+{
+    dcm_attribution *a = dcm_compute_attribution(res, index);
+    if (a) {
+        in->attribution = a;
+        in->attribution_count = res->attr_count;
+        in->point_names = names;
+    }
+    return a;
+}
+
 static void write_json(dcm_json *j, const dcm_config *cfg, const dcm_calendar *cal,
                        const dcm_compute_result *res, const char *const *zones)
 {
+    const char **names = res->attr_count ? calloc(res->attr_count, sizeof *names) : NULL;
+    for (size_t i = 0; names && i < res->attr_count; i++)
+        names[i] = res->attr[i].point;
     dcm_kpi_json_in in = json_in(cfg, cal, &res->period, zones);
+    dcm_attribution *pa = names ? with_attribution(&in, res, 0, names) : NULL;
     dcm_json_begin_object(j);
     dcm_json_key(j, "site");
     dcm_json_string(j, cfg->agent.site);
@@ -123,13 +141,17 @@ static void write_json(dcm_json *j, const dcm_config *cfg, const dcm_calendar *c
     dcm_json_begin_array(j);
     for (size_t m = 0; m < res->month_count; m++) {
         dcm_kpi_json_in mi = json_in(cfg, cal, &res->months[m], zones);
+        dcm_attribution *ma = names ? with_attribution(&mi, res, 1 + m, names) : NULL;
         dcm_json_begin_object(j);
         dcm_kpi_json_period(j, &mi);
         dcm_kpi_json_values(j, &mi);
         dcm_json_end_object(j);
+        free(ma);
     }
     dcm_json_end_array(j);
     dcm_json_end_object(j);
+    free(pa);
+    free(names);
 }
 
 /* -------------------------------------------------------------------- CSV */

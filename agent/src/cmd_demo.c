@@ -66,7 +66,11 @@ static void demo_usage(FILE *out)
           "                      (nothing else is started: run `dcmetrics simulate` beside it\n"
           "                      for a configuration that polls Modbus meters)\n"
           "  --print-config      print the built-in configuration (for --speed and --meters)\n"
-          "                      and exit\n",
+          "                      and exit\n"
+          "  --http ADDR:PORT    serve the live dashboard and HTTP API there (default\n"
+          "                      127.0.0.1:8080; when that is taken the demo says so and runs\n"
+          "                      without it; a port asked for that is taken is an error)\n"
+          "  --no-http           no live dashboard, no HTTP API\n",
           out);
 }
 
@@ -141,7 +145,10 @@ int dcm_cmd_demo(int argc, char **argv)
         {"state-dir", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
         {"print-config", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
         {"meters", required_argument, NULL, 'm'},  {"points", no_argument, NULL, 'P'},
+        {"http", required_argument, NULL, 'H'},    {"no-http", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
+    const char *http = NULL;
+    bool no_http = false;
     const char *windows = NULL, *start = NULL, *until = NULL, *duration = NULL;
     const char *state_dir = NULL, *path = NULL, *meters = NULL;
     bool json = false, print_config = false, points = false;
@@ -176,6 +183,8 @@ int dcm_cmd_demo(int argc, char **argv)
         case 'm': meters = optarg; break;
         case 'P': points = true; break;
         case 'p': print_config = true; break;
+        case 'H': http = optarg; break;
+        case 'N': no_http = true; break;
         case 'h': demo_usage(stdout); return 0;
         default: demo_usage(stderr); return 2;
         }
@@ -184,6 +193,17 @@ int dcm_cmd_demo(int argc, char **argv)
         demo_usage(stderr);
         return 2;
     }
+    if (http && no_http) {
+        fprintf(stderr, "dcmetrics demo: --http and --no-http contradict each other\n");
+        return 2;
+    }
+#ifndef DCM_WITH_HTTP
+    if (http) {
+        fprintf(stderr, "dcmetrics demo: this build of dcmetrics has no HTTP server\n");
+        return 2;
+    }
+    no_http = true;
+#endif
     if (meters && strcmp(meters, "modbus") != 0 && strcmp(meters, "sim") != 0) {
         fprintf(stderr, "dcmetrics demo: --meters wants modbus or sim\n");
         return 2;
@@ -239,6 +259,9 @@ int dcm_cmd_demo(int argc, char **argv)
         .json = json,
         .points = points,
         .windows = 0xFFu,
+        .http = !no_http,
+        .http_listen = http,
+        .http_optional = !http && !cfg->outputs.http,
     };
     if (windows && !(opt.windows = dcm_session_parse_windows(windows))) {
         fprintf(stderr, "dcmetrics demo: unknown window in '%s'\n", windows);

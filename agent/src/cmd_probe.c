@@ -26,6 +26,7 @@ static void probe_usage(FILE *out)
     fputs("usage: dcmetrics probe modbus URL [--unit N] [--table T] --address A --type T\n"
           "                                [--expect UNIT] [--scale X]\n"
           "       dcmetrics probe modbus URL [--unit N] --profile NAME\n"
+          "       dcmetrics probe nvml|rocm [--library PATH] [--seconds N]   (see --help there)\n"
           "  URL              tcp://HOST[:PORT] or rtu:///dev/ttyUSB0?baud=9600&parity=N\n"
           "  --unit N         unit id (slave id), default 1\n"
           "  --table T        holding (default), input, coil or discrete\n"
@@ -345,6 +346,12 @@ static int parse_args(int argc, char **argv, probe_args *a)
 
 int dcm_cmd_probe(int argc, char **argv)
 {
+    if (argc >= 2 && (strcmp(argv[1], "nvml") == 0 || strcmp(argv[1], "rocm") == 0))
+        return dcm_cmd_probe_gpu(argc, argv);
+#ifdef DCM_WITH_SNMP
+    if (argc >= 2 && strcmp(argv[1], "snmp") == 0)
+        return dcm_cmd_probe_snmp(argc - 1, argv + 1);
+#endif
     probe_args a;
     dcm_mb_url url;
     dcm_mb_link *link = NULL;
@@ -392,8 +399,12 @@ out:
 
 int dcm_cmd_probe(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc >= 2 && (strcmp(argv[1], "nvml") == 0 || strcmp(argv[1], "rocm") == 0))
+        return dcm_cmd_probe_gpu(argc, argv);
+#ifdef DCM_WITH_SNMP
+    if (argc >= 2 && strcmp(argv[1], "snmp") == 0)
+        return dcm_cmd_probe_snmp(argc - 1, argv + 1);
+#endif
     fputs("dcmetrics probe: this build has no Modbus support (DCM_WITH_MODBUS=OFF)\n", stderr);
     return 2;
 }

@@ -11,6 +11,11 @@
 
 #ifdef DCM_WITH_MODBUS
 #include "modbus_map.h"
+#ifdef DCM_WITH_SNMP
+/* SNMP profiles (collectors/snmp/snmp_profiles_cmd.c): NAME or all (NULL); -1 when NAME
+ * is not an SNMP profile, else the number of profiles that failed to parse. */
+int dcm_snmp_profiles_print(const char *name, bool names_only);
+#endif
 
 static void profiles_usage(FILE *out)
 {
@@ -101,10 +106,23 @@ int dcm_cmd_profiles(int argc, char **argv)
             if (print_profile(dcm_mb_profile_at(i), names_only) != 0)
                 rc = 1;
         }
+#ifdef DCM_WITH_SNMP
+        if (dcm_snmp_profiles_print(NULL, names_only) > 0)
+            rc = 1;
+#endif
         return rc;
     }
     for (int i = optind; i < argc; i++) {
         const dcm_mb_embedded *e = dcm_mb_profile_find(argv[i]);
+#ifdef DCM_WITH_SNMP
+        if (!e) {
+            int r = dcm_snmp_profiles_print(argv[i], names_only);
+            if (r >= 0) {
+                rc = r ? 1 : rc;
+                continue;
+            }
+        }
+#endif
         if (!e) {
             const char *cand[128];
             size_t n = 0;

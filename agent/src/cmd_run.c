@@ -19,7 +19,10 @@ static void run_usage(FILE *out)
           "  --windows LIST      windows to print with --json (default: all closed windows)\n"
           "  --points            print every sample as a JSON line on stdout:\n"
           "                      {\"ts\",\"point\",\"value\",\"unit\",\"quality\"} (commissioning)\n"
-          "  --state-dir DIR     override agent.state_dir\n",
+          "  --state-dir DIR     override agent.state_dir\n"
+          "  --http ADDR:PORT    serve the HTTP API and live dashboard there (overrides\n"
+          "                      outputs.http.listen; docs/http.md)\n"
+          "  --no-http           do not serve HTTP even when outputs.http is configured\n",
           out);
 }
 
@@ -29,9 +32,10 @@ int dcm_cmd_run(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"table", no_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},          {"windows", required_argument, NULL, 'w'},
         {"state-dir", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"points", no_argument, NULL, 'P'},        {NULL, 0, NULL, 0}};
-    const char *path = NULL, *state_dir = NULL, *windows = NULL;
-    bool table = false, json = false, points = false;
+        {"points", no_argument, NULL, 'P'},        {"http", required_argument, NULL, 'H'},
+        {"no-http", no_argument, NULL, 'N'},       {NULL, 0, NULL, 0}};
+    const char *path = NULL, *state_dir = NULL, *windows = NULL, *http = NULL;
+    bool table = false, json = false, points = false, no_http = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -42,6 +46,8 @@ int dcm_cmd_run(int argc, char **argv)
         case 'P': points = true; break;
         case 'w': windows = optarg; break;
         case 's': state_dir = optarg; break;
+        case 'H': http = optarg; break;
+        case 'N': no_http = true; break;
         case 'h': run_usage(stdout); return 0;
         default: run_usage(stderr); return 2;
         }
@@ -50,6 +56,16 @@ int dcm_cmd_run(int argc, char **argv)
         run_usage(stderr);
         return 2;
     }
+    if (http && no_http) {
+        fputs("dcmetrics run: --http and --no-http contradict each other\n", stderr);
+        return 2;
+    }
+#ifndef DCM_WITH_HTTP
+    if (http) {
+        fputs("dcmetrics run: this build of dcmetrics has no HTTP server\n", stderr);
+        return 2;
+    }
+#endif
     if (points && table) {
         fputs("dcmetrics run: --points and --table both want the terminal; choose one\n", stderr);
         return 2;
@@ -75,11 +91,19 @@ int dcm_cmd_run(int argc, char **argv)
     const struct {
         const char *name;
         const dcm_node *node;
-    } outputs[] = {{"mqtt", cfg->outputs.mqtt},
+    } outputs[] = {
+#ifndef DCM_WITH_MQTT
+                   {"mqtt", cfg->outputs.mqtt},
+#endif
+#ifndef DCM_WITH_INFLUXDB
                    {"influxdb", cfg->outputs.influxdb},
-                   {"http", cfg->outputs.http}};
+#endif
+#ifndef DCM_WITH_HTTP
+                   {"http", no_http ? NULL : cfg->outputs.http},
+#endif
+                   {NULL, NULL}};
     bool missing = false;
-    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+    for (size_t i = 0; outputs[i].name; i++) {
         if (!outputs[i].node)
             continue;
         fprintf(stderr, "%s:%d:%d: error: outputs.%s: this build of dcmetrics has no %s output; "
@@ -103,6 +127,8 @@ int dcm_cmd_run(int argc, char **argv)
         .points = points,
         .log_minutes = !table && !json && !points,
         .windows = mask,
+        .http = !no_http && (cfg->outputs.http || http),
+        .http_listen = http,
     };
     dcm_log(DCM_LOG_INFO, cfg->agent.site, "starting: %zu collectors, state in %s",
             cfg->collector_count, state_dir ? state_dir : cfg->agent.state_dir);

@@ -12,6 +12,8 @@ int dcm_cmd_demo(int argc, char **argv);    /* dcmetrics demo [--json] [--speed 
 int dcm_cmd_report(int argc, char **argv);  /* dcmetrics report -c FILE --period P ... */
 int dcm_cmd_run(int argc, char **argv);     /* dcmetrics run -c FILE */
 int dcm_cmd_probe(int argc, char **argv);    /* dcmetrics probe modbus URL ... */
+int dcm_cmd_probe_gpu(int argc, char **argv); /* dcmetrics probe nvml|rocm [...] */
+int dcm_cmd_probe_snmp(int argc, char **argv); /* dcmetrics probe snmp HOST ... (DCM_WITH_SNMP) */
 int dcm_cmd_profiles(int argc, char **argv); /* dcmetrics profiles [NAME...] */
 int dcm_cmd_simulate(int argc, char **argv); /* dcmetrics simulate [-c FILE] [--listen A] */
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "compute_int.h"
+#include "grow.h"
 #include "site.h"
 
 const char *dcm_compute_strerror(dcm_compute_err err)
@@ -277,12 +278,46 @@ dcm_compute_err dcm_compute_points(const dcm_compute_request *req, const dcm_com
 static void fold_point(void *ctx, const char *point_id, const char *unit,
                        const dcm_point_def *def, const dcm_point_acc *accs)
 {
-    (void)point_id;
     (void)unit;
     dcm_compute_result *res = ctx;
     dcm_totals_fold_point(&res->period.totals, def, &accs[0]);
     for (size_t m = 0; m < res->month_count; m++)
         dcm_totals_fold_point(&res->months[m].totals, def, &accs[1 + m]);
+    if (!def->attribute || def->quantity != DCM_QTY_ENERGY || res->attr_oom)
+        return;
+    if (!dcm_grow((void **)&res->attr, &res->attr_cap, res->attr_count + 1, sizeof *res->attr,
+                  8)) {
+        res->attr_oom = true;
+        return;
+    }
+    dcm_compute_attr *a = &res->attr[res->attr_count];
+    a->point = strdup(point_id);
+    a->accs = malloc((1 + res->month_count) * sizeof *a->accs);
+    if (!a->point || !a->accs) {
+        free(a->point);
+        free(a->accs);
+        res->attr_oom = true;
+        return;
+    }
+    memcpy(a->accs, accs, (1 + res->month_count) * sizeof *a->accs);
+    res->attr_count++;
+}
+
+dcm_attribution *dcm_compute_attribution(const dcm_compute_result *r, size_t index)
+{
+    if (!r->attr_count || index > r->month_count)
+        return NULL;
+    const dcm_compute_window *w = index == 0 ? &r->period : &r->months[index - 1];
+    dcm_attribution *out = calloc(r->attr_count, sizeof *out);
+    if (!out)
+        return NULL;
+    double window_s = (double)(w->end_ns - w->start_ns) / 1e9;
+    for (size_t i = 0; i < r->attr_count; i++) {
+        const dcm_point_acc *acc = &r->attr[i].accs[index];
+        double cov = window_s > 0 ? acc->covered_s / window_s : 0.0;
+        dcm_attribute((uint32_t)i, acc->amount, cov, r->params.coverage_ok, &w->kpi, &out[i]);
+    }
+    return out;
 }
 
 dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_result *out)
@@ -325,6 +360,8 @@ dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_resu
     const dcm_compute_sink sink = {.lists = lists, .list_count = 2, .on_point = fold_point,
                                    .ctx = out};
     err = integrate_all(&in, &sink, &out->stats);
+    if (!err && out->attr_oom)
+        err = DCM_COMPUTE_ENOMEM;
     if (err)
         goto fail;
 
@@ -340,11 +377,8 @@ dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_resu
         dcm_kpi_window_finish(&out->months[m], ip, nip, &out->params);
     finish_messages(&in, &out->stats);
 fail:
-    if (err) {
-        free(out->months);
-        out->months = NULL;
-        out->month_count = 0;
-    }
+    if (err)
+        dcm_compute_result_free(out);
     free(months);
     free(ip);
     dcm_diags_free(&diags);
@@ -359,6 +393,13 @@ void dcm_compute_result_free(dcm_compute_result *r)
     free(r->months);
     r->months = NULL;
     r->month_count = 0;
+    for (size_t i = 0; i < r->attr_count; i++) {
+        free(r->attr[i].point);
+        free(r->attr[i].accs);
+    }
+    free(r->attr);
+    r->attr = NULL;
+    r->attr_count = r->attr_cap = 0;
 }
 
 void dcm_compute_print_summary(const dcm_compute_stats *s, const char *input_name, FILE *out)

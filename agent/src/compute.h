@@ -82,10 +82,20 @@ typedef struct dcm_compute_request {
     size_t max_line_messages;     /* per-line messages shown before counting; 0 = 20 */
 } dcm_compute_request;
 
+/* A point of site.attribution: its sums over the period (accs[0]) and each month
+ * (accs[1 + m]). */
+typedef struct dcm_compute_attr {
+    char *point;            /* owned */
+    dcm_point_acc *accs;    /* owned; 1 + month_count entries */
+} dcm_compute_attr;
+
 typedef struct dcm_compute_result {
     dcm_compute_window period;
     dcm_compute_window *months; /* owned; month_count entries */
     size_t month_count;
+    dcm_compute_attr *attr;     /* owned; attributed points in input order */
+    size_t attr_count, attr_cap;
+    bool attr_oom;              /* memory ran out recording them */
     dcm_kpi_params params;
     dcm_compute_stats stats;
 } dcm_compute_result;
@@ -94,6 +104,11 @@ typedef struct dcm_compute_result {
  * dcm_compute_result_free); on error it holds the statistics gathered so far. */
 dcm_compute_err dcm_compute_run(const dcm_compute_request *req, dcm_compute_result *out);
 void dcm_compute_result_free(dcm_compute_result *r);
+
+/* Attributions of window `index` (0: the period, 1 + m: month m), one per attributed
+ * point, point = its index in r->attr. Returns a malloc'd array of r->attr_count entries
+ * (NULL when there are none or memory ran out). */
+dcm_attribution *dcm_compute_attribution(const dcm_compute_result *r, size_t index);
 
 /* Consecutive windows: window i is [bounds[i], bounds[i + 1]). */
 typedef struct dcm_window_list {

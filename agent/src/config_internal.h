@@ -18,16 +18,20 @@
 /* Larger configuration files are refused before parsing. */
 #define DCM_CONFIG_MAX_BYTES (16u * 1024u * 1024u)
 
+/* A configuration of a thousand devices with their points inline is a tree of
+ * hundreds of thousands of nodes: a scalar's text lives in its node's own allocation,
+ * and a map's keys in its items' allocation. */
 struct dcm_node {
     dcm_node_type type;
-    const char *file; /* owned by the root node (owned_file) */
     int line, column; /* 1-based */
-    char *scalar;     /* SCALAR: the text, NUL-terminated */
     bool plain;       /* SCALAR: written unquoted (so "~", "null" and "" mean null) */
-    dcm_node **keys;  /* MAP: key nodes (scalars) */
+    const char *file; /* owned by the root node (owned_file) */
+    char *scalar;     /* SCALAR: the text, NUL-terminated (points at text) */
+    dcm_node **keys;  /* MAP: key nodes (scalars), in the allocation of items */
     dcm_node **items; /* MAP: values; LIST: items */
     size_t count, cap;
     char *owned_file; /* root only */
+    char text[];      /* SCALAR */
 };
 
 /* Parses one YAML document. *out is NULL for an empty document. Syntax errors, and
@@ -89,5 +93,11 @@ char *dcm_cfg_strdup(dcm_cfg_ctx *c, const char *s);
 /* Reads site (a mapping, or NULL when absent) into *out, applying the defaults. */
 void dcm_cfg_load_site(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *out);
 void dcm_cfg_free_site(dcm_site_config *site);
+/* Reads outputs.journal (a mapping, or NULL for the defaults) into *out (config_journal.c). */
+void dcm_cfg_load_journal(dcm_cfg_ctx *c, const dcm_node *journal, dcm_journal_config *out);
+/* Reads the alerts list (NULL when absent) into cfg->alerts (config_alerts.c); the site
+ * must be loaded first (ppue.<zone> names a zone). */
+void dcm_cfg_load_alerts(dcm_cfg_ctx *c, const dcm_node *list, dcm_config *cfg);
+void dcm_cfg_free_alerts(dcm_config *cfg);
 
 #endif

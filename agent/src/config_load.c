@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_internal.h"
 #include "dcm/log.h"
@@ -32,6 +33,7 @@ static const dcm_config_key top_keys[] = {
     {"collectors", DCM_KEY_LIST, NULL, false, "collector instances"},
     {"site", DCM_KEY_MAP, NULL, false, "the site model"},
     {"outputs", DCM_KEY_MAP, NULL, false, "MQTT, InfluxDB and HTTP outputs"},
+    {"alerts", DCM_KEY_LIST, NULL, false, "alert rules (docs/alerts.md)"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
@@ -61,6 +63,7 @@ static const dcm_config_key outputs_keys[] = {
     {"mqtt", DCM_KEY_MAP, NULL, false, "MQTT output"},
     {"influxdb", DCM_KEY_MAP, NULL, false, "InfluxDB output"},
     {"http", DCM_KEY_MAP, NULL, false, "HTTP API and dashboard"},
+    {"journal", DCM_KEY_MAP, NULL, false, "the durable journal of the MQTT and InfluxDB outputs"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
@@ -77,6 +80,8 @@ static const dcm_config_key mqtt_keys[] = {
     {"verify", DCM_KEY_BOOL, "true", false, "verify the broker's certificate and host name"},
     {"keepalive", DCM_KEY_DURATION, "30s", false, "MQTT keep-alive interval"},
     {"version", DCM_KEY_STRING, "3.1.1", false, "3.1, 3.1.1 or 5"},
+    {"max_inflight", DCM_KEY_INT, "1000", false, "most messages awaiting the broker's ack"},
+    {"point_expiry", DCM_KEY_DURATION, "1h", false, "MQTT 5 expiry of point samples; 0 = none"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
@@ -92,14 +97,22 @@ static const dcm_config_key influx_keys[] = {
     {"precision", DCM_KEY_STRING, "ns", false, "timestamp precision: ns, us, ms or s"},
     {"batch_lines", DCM_KEY_INT, "5000", false, "most lines per write request"},
     {"flush_interval", DCM_KEY_DURATION, "1s", false, "longest wait before a write"},
+    {"timeout", DCM_KEY_DURATION, "10s", false, "longest write request (connect: at most 5s)"},
+    {"max_backoff", DCM_KEY_DURATION, "60s", false, "longest wait between retries"},
+    {"gzip", DCM_KEY_BOOL, "true", false, "compress request bodies"},
+    {"ca_file", DCM_KEY_STRING, NULL, false, "CA certificates (PEM) for https://"},
+    {"verify", DCM_KEY_BOOL, "true", false, "verify the server's certificate and host name"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
 static const dcm_config_key http_keys[] = {
     {"listen", DCM_KEY_STRING, "127.0.0.1:8080", false, "address:port to serve on"},
-    {"auth_file", DCM_KEY_STRING, NULL, false, "bearer tokens, one per line"},
+    {"auth_file", DCM_KEY_STRING, NULL, false,
+     "credentials: user:password, user:sha256:<hex> or a bearer token, one per line"},
     {"tls_cert", DCM_KEY_STRING, NULL, false, "certificate (PEM) to serve HTTPS"},
     {"tls_key", DCM_KEY_STRING, NULL, false, "private key (PEM) for tls_cert"},
+    {"pue_target", DCM_KEY_DOUBLE, NULL, false,
+     "PUE target drawn on the live page's gauge (1.0 to 3.0)"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
@@ -390,6 +403,21 @@ static void load_mqtt(dcm_cfg_ctx *c, const dcm_node *mqtt)
     check_enum(c, mqtt, "version", p, versions, "3.1, 3.1.1 or 5");
     check_duration_min(c, mqtt, "keepalive", p, DCM_NS_PER_S, "1s");
     check_pair(c, mqtt, p, "cert_file", "key_file");
+    check_int_range(c, mqtt, "max_inflight", p, 1, 65535);
+    int64_t expiry;
+    const dcm_node *en = dcm_node_get(mqtt, "point_expiry");
+    /* MQTT 5 counts the expiry in whole seconds, in 32 bits. */
+    if (dcm_node_as_duration_ns(en, &expiry) && expiry != 0 &&
+        (expiry < DCM_NS_PER_S || expiry / DCM_NS_PER_S > INT64_C(4294967295)))
+        dcm_diag_at(c->diags, DCM_DIAG_ERROR, en, "outputs.mqtt.point_expiry",
+                    "expected 0 (no expiry) or from 1s to 136 years");
+    const char *prefix = str_of(mqtt, "prefix");
+    if (prefix && (!prefix[0] || strpbrk(prefix, "+#") || prefix[0] == '/' ||
+                   prefix[strlen(prefix) - 1] == '/'))
+        dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(mqtt, "prefix"), "outputs.mqtt.prefix",
+                    "expected topic levels like 'dcmetrics' or 'plant/energy' (no '+', '#', "
+                    "leading or trailing '/'), got '%.60s'",
+                    prefix);
 }
 
 static void load_influx(dcm_cfg_ctx *c, const dcm_node *influx)
@@ -401,6 +429,12 @@ static void load_influx(dcm_cfg_ctx *c, const dcm_node *influx)
     check_enum(c, influx, "precision", p, precisions, "ns, us, ms or s");
     check_int_range(c, influx, "batch_lines", p, 1, 1000000);
     check_duration_min(c, influx, "flush_interval", p, MIN_INTERVAL_NS, "10ms");
+    check_duration_min(c, influx, "timeout", p, 100 * INT64_C(1000000), "100ms");
+    check_duration_min(c, influx, "max_backoff", p, 100 * INT64_C(1000000), "100ms");
+    const char *ca = str_of(influx, "ca_file");
+    if (ca && access(ca, R_OK) != 0)
+        dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(influx, "ca_file"),
+                    "outputs.influxdb.ca_file", "cannot read '%.200s': %s", ca, strerror(errno));
     if (!str_of(influx, "database") && !str_of(influx, "bucket"))
         dcm_diag_at(c->diags, DCM_DIAG_ERROR, influx, p,
                     "give 'database' (InfluxDB 1.x) or 'org' and 'bucket' (2.x)");
@@ -411,6 +445,11 @@ static void load_http(dcm_cfg_ctx *c, const dcm_node *http)
 {
     check_listen(c, http);
     check_pair(c, http, "outputs.http", "tls_cert", "tls_key");
+    double target;
+    const dcm_node *t = dcm_node_get(http, "pue_target");
+    if (dcm_node_as_double(t, &target) && (target < 1.0 || target > 3.0))
+        dcm_diag_at(c->diags, DCM_DIAG_ERROR, t, "outputs.http.pue_target",
+                    "expected a PUE from 1.0 to 3.0, got %g", target);
 }
 
 /* An output's mapping after its key check; NULL when absent or not a mapping. */
@@ -427,8 +466,12 @@ static const dcm_node *output(dcm_cfg_ctx *c, const dcm_node *outputs, const cha
 
 static void load_outputs(dcm_cfg_ctx *c, const dcm_node *outputs, dcm_outputs_config *out)
 {
+    dcm_cfg_load_journal(c, NULL, &out->journal); /* the defaults */
     if (!outputs || !dcm_cfg_check_keys(c, outputs, "outputs", outputs_keys, NULL))
         return;
+    const dcm_node *journal = dcm_node_get(outputs, "journal");
+    if (journal && !dcm_node_is_null(journal))
+        dcm_cfg_load_journal(c, journal, &out->journal);
     if ((out->mqtt = output(c, outputs, "mqtt", mqtt_keys)))
         load_mqtt(c, out->mqtt);
     if ((out->influxdb = output(c, outputs, "influxdb", influx_keys)))
@@ -452,6 +495,7 @@ void dcm_config_destroy(dcm_config *cfg)
     }
     free(cfg->collectors);
     dcm_cfg_free_site(&cfg->site);
+    dcm_cfg_free_alerts(cfg);
     dcm_node_free(cfg->root);
     free(cfg);
 }
@@ -478,6 +522,7 @@ static void load_tree(dcm_cfg_ctx *c, dcm_config *cfg)
     load_collectors(c, section(root, "collectors", DCM_NODE_LIST), cfg);
     dcm_cfg_load_site(c, section(root, "site", DCM_NODE_MAP), &cfg->site);
     load_outputs(c, section(root, "outputs", DCM_NODE_MAP), &cfg->outputs);
+    dcm_cfg_load_alerts(c, section(root, "alerts", DCM_NODE_LIST), cfg);
 }
 
 dcm_config_err dcm_config_load_string(const char *text, size_t len, const char *name,

@@ -1,5 +1,6 @@
 /* The YAML node tree: built from libyaml's event stream so that every node keeps the
  * file, line and column it was written at. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -90,9 +91,7 @@ static void node_free(dcm_node *n)
             node_free(n->keys[i]);
         node_free(n->items[i]);
     }
-    free(n->keys);
-    free(n->items);
-    free(n->scalar);
+    free(n->items); /* and the keys of a map */
     free(n->owned_file);
     free(n);
 }
@@ -102,11 +101,18 @@ void dcm_node_free(dcm_node *root)
     node_free(root);
 }
 
-static dcm_node *node_new(dcm_node_type type, const char *file, yaml_mark_t mark)
+/* A node; a scalar gets room for `length` characters of text and its NUL. */
+static dcm_node *node_new(dcm_node_type type, const char *file, yaml_mark_t mark,
+                          size_t length)
 {
-    dcm_node *n = calloc(1, sizeof(*n));
+    size_t extra = type == DCM_NODE_SCALAR ? length + 1 : 0;
+    if (extra > SIZE_MAX - sizeof(dcm_node))
+        return NULL;
+    dcm_node *n = calloc(1, sizeof(*n) + extra);
     if (!n)
         return NULL;
+    if (type == DCM_NODE_SCALAR)
+        n->scalar = n->text;
     n->type = type;
     n->file = file;
     n->line = (int)mark.line + 1;
@@ -118,16 +124,26 @@ static dcm_node *node_new(dcm_node_type type, const char *file, yaml_mark_t mark
 static bool node_append(dcm_node *parent, dcm_node *key, dcm_node *value)
 {
     if (parent->count == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 4;
-        dcm_node **items = realloc(parent->items, cap * sizeof(*items));
-        if (!items)
+        if (parent->cap > SIZE_MAX / 4 / sizeof(dcm_node *))
             return false;
-        parent->items = items;
+        size_t cap = parent->cap ? parent->cap * 2 : 4;
         if (parent->type == DCM_NODE_MAP) {
-            dcm_node **keys = realloc(parent->keys, cap * sizeof(*keys));
-            if (!keys)
+            /* Values first, then keys, in one block. */
+            dcm_node **block = malloc(2 * cap * sizeof(*block));
+            if (!block)
                 return false;
-            parent->keys = keys;
+            if (parent->count) {
+                memcpy(block, parent->items, parent->count * sizeof(*block));
+                memcpy(block + cap, parent->keys, parent->count * sizeof(*block));
+            }
+            free(parent->items);
+            parent->items = block;
+            parent->keys = block + cap;
+        } else {
+            dcm_node **items = realloc(parent->items, cap * sizeof(*items));
+            if (!items)
+                return false;
+            parent->items = items;
         }
         parent->cap = cap;
     }
@@ -257,7 +273,7 @@ static dcm_config_err open_node(builder *b, const yaml_event_t *ev, dcm_node_typ
                       "the document nests deeper than %d levels", DCM_NODE_MAX_DEPTH);
         return DCM_CONFIG_ESYNTAX;
     }
-    dcm_node *n = node_new(type, b->file, ev->start_mark);
+    dcm_node *n = node_new(type, b->file, ev->start_mark, 0);
     if (!n)
         return DCM_CONFIG_ENOMEM;
     dcm_config_err err = attach(b, n);
@@ -274,15 +290,10 @@ static dcm_config_err on_scalar(builder *b, const yaml_event_t *ev)
     const char *value = (const char *)ev->data.scalar.value;
     size_t length = ev->data.scalar.length;
     report_anchor(b, ev, ev->data.scalar.anchor);
-    dcm_node *n = node_new(DCM_NODE_SCALAR, b->file, ev->start_mark);
+    dcm_node *n = node_new(DCM_NODE_SCALAR, b->file, ev->start_mark, length);
     if (!n)
         return DCM_CONFIG_ENOMEM;
     n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    n->scalar = malloc(length + 1);
-    if (!n->scalar) {
-        node_free(n);
-        return DCM_CONFIG_ENOMEM;
-    }
     memcpy(n->scalar, value, length);
     n->scalar[length] = '\0';
     if (memchr(value, '\0', length))
@@ -299,15 +310,10 @@ static dcm_config_err on_alias(builder *b, const yaml_event_t *ev)
                   (int)ev->start_mark.column + 1, "",
                   "aliases (*%s) are not supported: write the value out in full",
                   (const char *)ev->data.alias.anchor);
-    dcm_node *n = node_new(DCM_NODE_SCALAR, b->file, ev->start_mark);
+    dcm_node *n = node_new(DCM_NODE_SCALAR, b->file, ev->start_mark, 0);
     if (!n)
         return DCM_CONFIG_ENOMEM;
     n->plain = true;
-    n->scalar = strdup("");
-    if (!n->scalar) {
-        node_free(n);
-        return DCM_CONFIG_ENOMEM;
-    }
     return attach(b, n);
 }
 

@@ -34,6 +34,13 @@ static const dcm_config_key site_keys[] = {
     {"start_of_operation", DCM_KEY_STRING, NULL, false, "YYYY-MM the site started operating"},
     {"category", DCM_KEY_STRING, NULL, false, "hyperscale or colocation"},
     {"regimes", DCM_KEY_LIST, NULL, false, "regimes the report checks: eu, enefg, taiwan"},
+    {"it_source", DCM_KEY_STRING, "pdu", false,
+     "E_IT from the it role (pdu) or from it_telemetry plus the node baseline (telemetry)"},
+    {"node_baseline_w", DCM_KEY_DOUBLE, "0", false,
+     "W per node that its telemetry does not see (fans, disks, NICs)"},
+    {"node_count", DCM_KEY_INT, "0", false, "nodes the baseline applies to"},
+    {"attribution", DCM_KEY_SELECTORS, NULL, false,
+     "energy points given their share of facility energy and carbon, e.g. gpus.*.energy"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };
 
@@ -428,6 +435,30 @@ static void load_regulatory(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_confi
         load_regimes(c, n, out);
 }
 
+/* IT energy from telemetry: the source, the baseline and the attributed points. */
+static void load_it_source(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *out)
+{
+    static const char *const sources[] = {"pdu", "telemetry"};
+    char *src = one_of(c, site, "it_source", sources, 2, "site.it_source", "pdu or telemetry");
+    out->it_from_telemetry = src && strcmp(src, "telemetry") == 0;
+    free(src);
+    read_double(c, site, "node_baseline_w", "site", 0, 1e5, " W", &out->node_baseline_w);
+    const dcm_node *n = present(site, "node_count");
+    long long count;
+    if (dcm_node_as_int(n, &count)) {
+        if (count >= 0 && count <= 10000000)
+            out->node_count = (long)count;
+        else
+            dcm_diag_at(c->diags, DCM_DIAG_ERROR, n, "site.node_count",
+                        "expected a number of nodes from 0 to 10000000, got %lld", count);
+    }
+    if (out->it_from_telemetry && out->roles[DCM_ROLE_IT_TELEMETRY].count == 0)
+        dcm_diag_at(c->diags, DCM_DIAG_ERROR, dcm_node_get(site, "it_source"), "site.it_source",
+                    "telemetry needs the points to sum: add site.roles.it_telemetry, e.g. "
+                    "[gpus.*.energy, nodes.*.power]");
+    read_selectors(c, present(site, "attribution"), "site.attribution", &out->attribution);
+}
+
 void dcm_cfg_load_site(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *out)
 {
     out->onsite_attributes_retained = true;
@@ -484,6 +515,7 @@ void dcm_cfg_load_site(dcm_cfg_ctx *c, const dcm_node *site, dcm_site_config *ou
         }
         load_metadata(c, site, out);
         load_regulatory(c, site, out);
+        load_it_source(c, site, out);
     }
     out->timezone = dcm_cfg_strdup(c, tz);
 }
@@ -523,5 +555,6 @@ void dcm_cfg_free_site(dcm_site_config *site)
     for (size_t i = 0; i < site->regime_count; i++)
         free(site->regimes[i]);
     free(site->regimes);
+    free_selectors(&site->attribution);
     memset(site, 0, sizeof(*site));
 }

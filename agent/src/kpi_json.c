@@ -167,6 +167,42 @@ void dcm_kpi_json_values(dcm_json *j, const dcm_kpi_json_in *in)
         dcm_json_number(j, dcm_role_coverage(&t->role[r]));
     }
     dcm_json_end_object(j);
+
+    if (t->role[DCM_ROLE_IT_TELEMETRY].points > 0) {
+        dcm_json_key(j, "it_telemetry");
+        dcm_json_begin_object(j);
+        opt_value(j, rates ? "power_kw" : "energy_kwh", &k->it_telemetry_kwh);
+        opt_value(j, "reconciliation", &k->it_reconciliation);
+        dcm_json_end_object(j);
+    }
+    if (in->attribution_count > 0 && in->attribution) {
+        dcm_json_key(j, "attribution");
+        dcm_json_begin_object(j);
+        for (size_t i = 0; i < in->attribution_count; i++) {
+            const dcm_attribution *a = &in->attribution[i];
+            char name[32];
+            const char *id = in->point_names ? in->point_names[a->point] : NULL;
+            if (!id) {
+                snprintf(name, sizeof name, "point%u", (unsigned)a->point);
+                id = name;
+            }
+            dcm_json_key(j, id);
+            dcm_json_begin_object(j);
+            dcm_json_key(j, "energy_kwh");
+            dcm_json_number(j, a->energy_kwh);
+            opt_value(j, "facility_kwh", &a->facility_kwh);
+            opt_value(j, "co2_location_kg", &a->co2_location_kg);
+            opt_value(j, "co2_market_kg", &a->co2_market_kg);
+            dcm_json_key(j, "coverage");
+            dcm_json_number(j, a->coverage);
+            dcm_json_key(j, "quality");
+            dcm_json_string(j, dcm_quality_name(a->facility_kwh.has_value
+                                                    ? a->facility_kwh.quality
+                                                    : DCM_QUALITY_INVALID));
+            dcm_json_end_object(j);
+        }
+        dcm_json_end_object(j);
+    }
 }
 
 void dcm_kpi_json_write(dcm_json *j, const dcm_kpi_json_in *in)
@@ -213,6 +249,9 @@ char *dcm_kpi_json_record(const dcm_kpi_record *rec, const char *site,
         .ruleset = rec->ruleset,
         .zone_names = zone_names,
         .zone_count = zone_count,
+        .attribution = rec->attribution,
+        .attribution_count = rec->attribution_count,
+        .point_names = rec->point_names,
     };
     dcm_json j;
     dcm_json_init(&j, 0);

@@ -16,9 +16,13 @@
  *   "coverage", "estimated_share", "quality"
  *   "kpi_quality": {kpi name: "ok" | "partial" | "stale" | "invalid", "ppue": {zone: ...}}
  *   "coverage_by_role": {role: 0..1, only roles with points}
+ *   "it_telemetry": {"energy_kwh", "reconciliation"}   only when it_telemetry has points
+ *   "attribution": {point id: {"energy_kwh", "facility_kwh", "co2_location_kg",
+ *                   "co2_market_kg", "coverage", "quality"}}   only when points are attributed
  *   "ruleset"
  * For the instantaneous window the totals are rates, so "energy_kwh", "water_m3" and
- * "co2_kg" are named "power_kw", "water_m3_per_h" and "co2_kg_per_h" instead.
+ * "co2_kg" are named "power_kw", "water_m3_per_h" and "co2_kg_per_h" instead (and
+ * it_telemetry's "energy_kwh" is "power_kw").
  * A value that is missing (no point feeds the role, a KPI without a denominator) is null.
  */
 #ifndef DCM_KPI_JSON_H
@@ -48,6 +52,11 @@ typedef struct dcm_kpi_json_in {
      * (1-based). Borrowed. */
     const char *const *zone_names;
     size_t zone_count;
+    /* Attributed points (may be 0) and the point ids by engine id to name them ("point<N>"
+     * when NULL). Borrowed. */
+    const dcm_attribution *attribution;
+    size_t attribution_count;
+    const char *const *point_names;
 } dcm_kpi_json_in;
 
 /* Writes "from" and "to" into the object open in j. */

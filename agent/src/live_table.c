@@ -121,6 +121,8 @@ void dcm_live_table_print(FILE *out, const dcm_snapshot *s, const dcm_live_table
         fputs("\033[H\033[2J", out);
     fprintf(out, "dcmetrics %s - %s (%s)   %s   x%g\n", info->title, info->site, info->timezone,
             when, info->speed);
+    if (info->url)
+        fprintf(out, "live dashboard %s\n", info->url);
     fprintf(out, "%-18s", "");
     for (int c = 0; c < COLS; c++)
         fprintf(out, " %10s", columns[c].title);

@@ -17,6 +17,7 @@ typedef struct dcm_live_table_info {
     double speed;
     const char *const *zone_names;
     size_t zone_count;
+    const char *url;      /* the live dashboard's address, or NULL */
 } dcm_live_table_info;
 
 /* Prints the table. The caller holds s->lock. ansi: clear the screen first (a terminal). */

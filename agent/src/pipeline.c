@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attribution_points.h"
+#include "grow.h"
 #include "ledger.h"
 #include "runtime.h"
 #include "scheduler.h"
@@ -47,6 +49,8 @@ struct dcm_runtime {
     size_t instrument_count;
     const char **zone_names;
     size_t zone_count;
+    const char **point_names;    /* registry ids by engine id, for attributions */
+    size_t point_names_count, point_names_cap;
     dcm_snapshot snap;
     bool snap_ready;
     pending_minute *pending;     /* per engine point */
@@ -145,6 +149,11 @@ static void on_correction(void *ctx, uint32_t id, const dcm_increment *inc, bool
         dcm_log_limited(DCM_LOG_WARN, "pipeline", "%s: counter %s%s", rt->points.items[id].id,
                         dcm_correction_name((dcm_correction)inc->correction),
                         applied ? "" : " (sample ignored)");
+    for (size_t i = 0; i < rt->opt.listener_count; i++) {
+        const dcm_runtime_listener *l = &rt->opt.listeners[i];
+        if (l->on_correction)
+            l->on_correction(l->ctx, rt->points.items[id].id, inc, applied);
+    }
 }
 
 /* --------------------------------------------------------------- records */
@@ -167,11 +176,16 @@ static void on_record(void *ctx, const dcm_kpi_record *rec)
     copy_record(&rt->snap.closed[rec->window], rec);
     rt->snap.records_out++;
     pthread_mutex_unlock(&rt->snap.lock);
+    /* Attributions name their points: the engine knows only ids. */
+    dcm_kpi_record named = *rec;
+    if (rt->point_names_count == rt->engine_points)
+        named.point_names = rt->point_names;
     for (size_t i = 0; i < rt->opt.listener_count; i++) {
         const dcm_runtime_listener *l = &rt->opt.listeners[i];
         if (l->on_record)
-            l->on_record(l->ctx, rec, rt->cfg);
+            l->on_record(l->ctx, &named, rt->cfg);
     }
+    dcm_attribution_points_emit(rt->opt.listeners, rt->opt.listener_count, &named);
 }
 
 static void on_interim(void *ctx, const dcm_kpi_record *rec)
@@ -246,6 +260,10 @@ static void sync_points(dcm_runtime *rt)
         }
         rt->pending[i].ledger_key = pt->ledger_key;
         rt->engine_points = i + 1;
+        if (rt->point_names_count == i &&
+            dcm_grow((void **)&rt->point_names, &rt->point_names_cap, i + 1,
+                     sizeof *rt->point_names, 64))
+            rt->point_names[rt->point_names_count++] = pt->id;
     }
     pthread_mutex_unlock(&rt->points.lock);
 }
@@ -631,6 +649,7 @@ void dcm_runtime_stop(dcm_runtime *rt)
     free(rt->watermarks);
     free(rt->instruments);
     free(rt->zone_names);
+    free(rt->point_names);
     free(rt);
 }
 
@@ -656,4 +675,12 @@ const char *const *dcm_runtime_zone_names(const dcm_runtime *rt, size_t *count)
 {
     *count = rt->zone_count;
     return (const char *const *)rt->zone_names;
+}
+
+void dcm_runtime_points(dcm_runtime *rt, dcm_runtime_point_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&rt->points.lock);
+    for (size_t i = 0; i < rt->points.count; i++)
+        fn(ctx, i, &rt->points.items[i]);
+    pthread_mutex_unlock(&rt->points.lock);
 }

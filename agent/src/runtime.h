@@ -61,6 +61,10 @@ typedef struct dcm_points {
     pthread_mutex_t lock; /* guards growth and the latest-sample fields */
     dcm_point *items;
     size_t count, cap;
+    /* Ids -> index + 1 (0 = empty slot), open addressing, at most half full: declaring
+     * tens of thousands of points must not compare each id with every other. */
+    uint32_t *slots;
+    size_t slot_cap;      /* a power of two, or 0 */
 } dcm_points;
 
 /* ------------------------------------------------------------------- bus */
@@ -151,6 +155,12 @@ typedef void (*dcm_runtime_sample_fn)(void *ctx, const char *point_id, const cha
  * out (at least every 100 ms while running): the place to make a batch durable. */
 typedef void (*dcm_runtime_batch_fn)(void *ctx);
 
+/* Called on the pipeline thread for each correction the integrator makes (wrap, reset,
+ * backwards, spike, gap; not a repeated timestamp), after the ledger has recorded it.
+ * inc->correction says which, inc->t1_ns when; applied as in dcm_correction_fn. */
+typedef void (*dcm_runtime_correction_fn)(void *ctx, const char *point_id,
+                                          const dcm_increment *inc, bool applied);
+
 /* One consumer of the pipeline's output: the terminal stream, the durable outputs, the
  * HTTP server, the alert rules. Any callback may be NULL. */
 typedef struct dcm_runtime_listener {
@@ -158,6 +168,7 @@ typedef struct dcm_runtime_listener {
     bool instant;                   /* also receive the 1 s instant records */
     dcm_runtime_sample_fn on_sample;
     dcm_runtime_batch_fn on_batch_end;
+    dcm_runtime_correction_fn on_correction;
     void *ctx;
 } dcm_runtime_listener;
 
@@ -202,5 +213,10 @@ void dcm_health_free(dcm_instance_health *h, size_t n);
 const dcm_config *dcm_runtime_config(const dcm_runtime *rt);
 /* Zone names in engine order (for JSON and tables). */
 const char *const *dcm_runtime_zone_names(const dcm_runtime *rt, size_t *count);
+/* Calls fn for every point of the registry, in registry order (index), with the
+ * registry locked: the pipeline waits meanwhile, so fn only copies what it needs (no
+ * I/O, no rendering). The strings stay valid until dcm_runtime_stop(). */
+typedef void (*dcm_runtime_point_fn)(void *ctx, size_t index, const dcm_point *p);
+void dcm_runtime_points(dcm_runtime *rt, dcm_runtime_point_fn fn, void *ctx);
 
 #endif

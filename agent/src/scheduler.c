@@ -7,6 +7,7 @@
  * batched in the instance and handed to the bus once per poll, one lock per poll.
  */
 #include "scheduler.h"
+#include "scheduler_int.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -17,34 +18,7 @@
 #include "units.h"
 #include "grow.h"
 
-#define DCM_BATCH_CAP 4096
 #define DCM_BUS_BLOCK_MS 200
-
-struct dcm_collector_ctx {
-    dcm_scheduler *sched;
-    uint32_t index;
-    const dcm_collector_config *cfg;
-    const dcm_collector_descriptor *desc;
-    void *state;
-    char tag[96];
-    bool initialised;
-    bool stopped;          /* DISABLED or FATAL: no more polls */
-    pthread_t thread;
-    bool thread_started;
-    dcm_sample *batch;
-    size_t batch_count;
-    int64_t poll_newest_ts; /* newest sample timestamp emitted by the current poll */
-    int64_t health_points[3]; /* up, latency_ms, failures: registry indices, -1 if absent */
-    dcm_instance_health health; /* guarded by sched->health_lock */
-};
-
-struct dcm_scheduler {
-    dcm_scheduler_env env;
-    dcm_collector_ctx *instances;
-    size_t count;
-    pthread_mutex_t health_lock;
-    volatile bool stop;
-};
 
 /* ------------------------------------------------------------ registry */
 
@@ -61,8 +35,47 @@ void dcm_points_destroy(dcm_points *p)
         free(p->items[i].unit);
     }
     free(p->items);
+    free(p->slots);
     pthread_mutex_destroy(&p->lock);
     memset(p, 0, sizeof *p);
+}
+
+/* FNV-1a: ids share long prefixes ("<instance>."), which it spreads well enough. */
+static size_t id_hash(const char *id)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+        h = (h ^ *c) * UINT64_C(1099511628211);
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static size_t id_slot(const dcm_points *p, const char *id)
+{
+    size_t mask = p->slot_cap - 1, i = id_hash(id) & mask;
+    while (p->slots[i] && strcmp(p->items[p->slots[i] - 1].id, id) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Keeps the index at most half full for one more point. False when memory runs out
+ * (the old index stays valid). */
+static bool index_reserve(dcm_points *p)
+{
+    if (p->slot_cap && (p->count + 1) * 2 <= p->slot_cap)
+        return true;
+    size_t cap = p->slot_cap ? p->slot_cap * 2 : 256;
+    if (cap > SIZE_MAX / sizeof *p->slots)
+        return false;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return false;
+    free(p->slots);
+    p->slots = slots;
+    p->slot_cap = cap;
+    for (size_t k = 0; k < p->count; k++)
+        p->slots[id_slot(p, p->items[k].id)] = (uint32_t)(k + 1);
+    return true;
 }
 
 int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind kind,
@@ -72,11 +85,16 @@ int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind
 {
     int64_t index = -1;
     pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->count; i++) {
-        if (strcmp(p->items[i].id, id) == 0) {
-            dcm_log(DCM_LOG_ERROR, tag, "point '%s' is declared twice", id);
-            goto out;
-        }
+    if (p->count >= UINT32_MAX - 1) { /* handles are uint32_t, UINT32_MAX a marker */
+        dcm_log(DCM_LOG_ERROR, tag, "too many points declaring '%s'", id);
+        goto out;
+    }
+    if (!index_reserve(p))
+        goto nomem;
+    size_t slot = id_slot(p, id);
+    if (p->slots[slot]) {
+        dcm_log(DCM_LOG_ERROR, tag, "point '%s' is declared twice", id);
+        goto out;
     }
     if (!dcm_grow((void **)&p->items, &p->cap, p->count + 1, sizeof *p->items, 64))
         goto nomem;
@@ -102,6 +120,7 @@ int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind
     pt->ledger_key = -1;
     pt->last_quality = DCM_QUALITY_INVALID;
     index = (int64_t)p->count++;
+    p->slots[slot] = (uint32_t)p->count;
     goto out;
 nomem:
     dcm_log(DCM_LOG_ERROR, tag, "out of memory declaring point '%s'", id);
@@ -148,7 +167,10 @@ int dcm_collector_declare_point(dcm_collector_ctx *ctx, const dcm_point_decl *de
     }
     /* The wrap modulus of a fixed-width register, in the engine unit. */
     double modulus = 0;
-    if (decl->kind == DCM_KIND_COUNTER && decl->counter_bits > 0 && decl->counter_bits < 64) {
+    if (decl->kind == DCM_KIND_COUNTER && decl->counter_wrap > 0 && isfinite(decl->counter_wrap)) {
+        modulus = decl->counter_wrap * unit.factor;
+    } else if (decl->kind == DCM_KIND_COUNTER && decl->counter_bits > 0 &&
+               decl->counter_bits < 64) {
         double scale = decl->counter_scale > 0 ? decl->counter_scale : 1.0;
         modulus = ldexp(1.0, decl->counter_bits) * scale * unit.factor;
     }
@@ -176,11 +198,23 @@ static void flush_batch(dcm_collector_ctx *ctx)
     ctx->batch_count = 0;
 }
 
-/* Queues the instance's watermark behind its samples and hands the batch to the bus. */
-static void flush_with_watermark(dcm_collector_ctx *ctx, int64_t watermark)
+/* Room for one more sample: the batch grows up to DCM_BATCH_CAP, and is handed on when
+ * full (or when it cannot grow: more pushes, nothing lost). */
+static void batch_room(dcm_collector_ctx *ctx)
 {
-    if (ctx->batch_count == DCM_BATCH_CAP)
-        flush_batch(ctx);
+    if (ctx->batch_count < ctx->batch_cap)
+        return;
+    if (ctx->batch_cap < DCM_BATCH_CAP &&
+        dcm_grow((void **)&ctx->batch, &ctx->batch_cap, ctx->batch_count + 1,
+                 sizeof *ctx->batch, DCM_BATCH_INITIAL))
+        return;
+    flush_batch(ctx);
+}
+
+/* Queues the instance's watermark behind its samples and hands the batch to the bus. */
+void dcm_sched_flush(dcm_collector_ctx *ctx, int64_t watermark)
+{
+    batch_room(ctx);
     ctx->batch[ctx->batch_count++] = (dcm_sample){
         .point = DCM_SAMPLE_WATERMARK, .ts_ns = watermark, .value = (double)ctx->index};
     flush_batch(ctx);
@@ -205,8 +239,7 @@ void dcm_collector_emit(dcm_collector_ctx *ctx, uint32_t handle, int64_t ts_ns, 
         v = 0;
         q = DCM_QUALITY_INVALID;
     }
-    if (ctx->batch_count == DCM_BATCH_CAP)
-        flush_batch(ctx);
+    batch_room(ctx);
     ctx->batch[ctx->batch_count++] =
         (dcm_sample){.point = handle, .quality = (uint8_t)q, .ts_ns = ts_ns, .value = v};
     if (ts_ns > ctx->poll_newest_ts)
@@ -239,7 +272,7 @@ static void emit_health(dcm_collector_ctx *ctx, int64_t now, bool up, int64_t la
                                DCM_QUALITY_OK);
 }
 
-static const char *status_text(dcm_collector_status st)
+const char *dcm_sched_status_text(dcm_collector_status st)
 {
     switch (st) {
     case DCM_COLLECTOR_OK: return "ok";
@@ -253,8 +286,8 @@ static const char *status_text(dcm_collector_status st)
 /* Records the outcome of one poll; logs a failure (rate-limited) and a recovery (once).
  * The health samples are stamped at the watermark: in accelerated time a sample stamped
  * ahead of the instance's data would move the engine's windows past that data. */
-static void record_poll(dcm_collector_ctx *ctx, dcm_collector_status st, int64_t now,
-                        int64_t latency, int64_t stamp)
+void dcm_sched_record(dcm_collector_ctx *ctx, dcm_collector_status st, int64_t now,
+                      int64_t latency, int64_t stamp)
 {
     dcm_scheduler *s = ctx->sched;
     uint64_t down_polls = 0, failures;
@@ -273,7 +306,7 @@ static void record_poll(dcm_collector_ctx *ctx, dcm_collector_status st, int64_t
         h->failures++;
         h->consecutive_failures++;
         h->up = false;
-        snprintf(h->last_error, sizeof h->last_error, "%s", status_text(st));
+        snprintf(h->last_error, sizeof h->last_error, "%s", dcm_sched_status_text(st));
     }
     failures = h->failures;
     pthread_mutex_unlock(&s->health_lock);
@@ -282,11 +315,20 @@ static void record_poll(dcm_collector_ctx *ctx, dcm_collector_status st, int64_t
         dcm_log(DCM_LOG_INFO, ctx->tag, "recovered after %" PRIu64 " failed polls (%.1f s)",
                 down_polls, down_since ? (double)(now - down_since) / 1e9 : 0.0);
     else if (st == DCM_COLLECTOR_RETRY)
-        dcm_log_limited(DCM_LOG_WARN, ctx->tag, "poll failed: %s; backing off", status_text(st));
+        dcm_log_limited(DCM_LOG_WARN, ctx->tag, "poll failed: %s; backing off", dcm_sched_status_text(st));
     emit_health(ctx, stamp, st == DCM_COLLECTOR_OK, latency, failures);
 }
 
 /* ---------------------------------------------------------------- worker */
+
+int64_t dcm_sched_backoff(const dcm_collector_ctx *ctx, int64_t interval)
+{
+    uint64_t n = ctx->health.consecutive_failures;
+    int64_t backoff = interval;
+    for (uint64_t i = 1; i < n && backoff < DCM_BACKOFF_MAX_NS; i++)
+        backoff *= 2;
+    return backoff > DCM_BACKOFF_MAX_NS ? DCM_BACKOFF_MAX_NS : backoff;
+}
 
 static void *worker_main(void *arg)
 {
@@ -317,12 +359,12 @@ static void *worker_main(void *arg)
         int64_t watermark = ctx->poll_newest_ts != INT64_MIN && ctx->poll_newest_ts < now
                                 ? ctx->poll_newest_ts
                                 : now;
-        record_poll(ctx, st, now, latency, watermark);
+        dcm_sched_record(ctx, st, now, latency, watermark);
         bool finished = st == DCM_COLLECTOR_DISABLED || st == DCM_COLLECTOR_FATAL;
-        flush_with_watermark(ctx, finished ? INT64_MAX : watermark);
+        dcm_sched_flush(ctx, finished ? INT64_MAX : watermark);
         if (finished) {
             dcm_log(st == DCM_COLLECTOR_FATAL ? DCM_LOG_ERROR : DCM_LOG_WARN, ctx->tag,
-                    "stopped: %s", status_text(st));
+                    "stopped: %s", dcm_sched_status_text(st));
             pthread_mutex_lock(&s->health_lock);
             ctx->health.disabled = true;
             pthread_mutex_unlock(&s->health_lock);
@@ -332,13 +374,7 @@ static void *worker_main(void *arg)
         int64_t wait = interval;
         if (st == DCM_COLLECTOR_RETRY) {
             /* Capped exponential backoff, in real time: a dead device costs little. */
-            uint64_t n = ctx->health.consecutive_failures;
-            int64_t backoff = interval;
-            for (uint64_t i = 1; i < n && backoff < DCM_BACKOFF_MAX_NS; i++)
-                backoff *= 2;
-            if (backoff > DCM_BACKOFF_MAX_NS)
-                backoff = DCM_BACKOFF_MAX_NS;
-            dcm_sleep_ns(backoff, &s->stop);
+            dcm_sleep_ns(dcm_sched_backoff(ctx, interval), &s->stop);
             next_due = dcm_clock_now(clock);
             continue;
         }
@@ -382,7 +418,8 @@ dcm_scheduler *dcm_scheduler_create(const dcm_scheduler_env *env)
         ctx->cfg = cc;
         ctx->desc = cc->descriptor;
         snprintf(ctx->tag, sizeof ctx->tag, "%s/%s", cc->type, cc->name);
-        ctx->batch = malloc(DCM_BATCH_CAP * sizeof *ctx->batch);
+        ctx->batch = malloc(DCM_BATCH_INITIAL * sizeof *ctx->batch);
+        ctx->batch_cap = DCM_BATCH_INITIAL;
         ctx->health.name = strdup(cc->name);
         ctx->health.type = strdup(cc->type);
         if (!ctx->batch || !ctx->health.name || !ctx->health.type) {
@@ -405,9 +442,9 @@ dcm_scheduler *dcm_scheduler_create(const dcm_scheduler_env *env)
             ctx->initialised = true;
         } else if (st == DCM_COLLECTOR_RETRY) {
             /* The worker retries init with backoff. */
-            dcm_log(DCM_LOG_WARN, ctx->tag, "not ready yet: %s; will retry", status_text(st));
+            dcm_log(DCM_LOG_WARN, ctx->tag, "not ready yet: %s; will retry", dcm_sched_status_text(st));
         } else {
-            dcm_log(DCM_LOG_ERROR, ctx->tag, "not started: %s", status_text(st));
+            dcm_log(DCM_LOG_ERROR, ctx->tag, "not started: %s", dcm_sched_status_text(st));
             ctx->stopped = true;
             ctx->health.disabled = true;
         }
@@ -425,7 +462,12 @@ int dcm_scheduler_start(dcm_scheduler *s)
     for (size_t i = 0; i < s->count; i++) {
         dcm_collector_ctx *ctx = &s->instances[i];
         if (ctx->stopped) {
-            flush_with_watermark(ctx, INT64_MAX);
+            dcm_sched_flush(ctx, INT64_MAX);
+            continue;
+        }
+        if (ctx->desc->async) {
+            /* Instances of an asynchronous type share one event loop (started below). */
+            started++;
             continue;
         }
         if (pthread_create(&ctx->thread, NULL, worker_main, ctx) != 0) {
@@ -435,6 +477,8 @@ int dcm_scheduler_start(dcm_scheduler *s)
         ctx->thread_started = true;
         started++;
     }
+    if (dcm_sched_start_loops(s) != 0)
+        return -1;
     return started;
 }
 
@@ -448,6 +492,7 @@ void dcm_scheduler_destroy(dcm_scheduler *s)
         if (ctx->thread_started)
             pthread_join(ctx->thread, NULL);
     }
+    dcm_sched_stop_loops(s);
     for (size_t i = 0; i < s->count; i++) {
         dcm_collector_ctx *ctx = &s->instances[i];
         if (ctx->initialised && ctx->desc->close)

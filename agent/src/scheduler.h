@@ -4,6 +4,10 @@
  * A dead device backs off (interval x 2^n, at most 60 s); the first good poll after
  * failures is logged once ("recovered"). One instance never waits for another.
  *
+ * Asynchronous collector types (descriptor->async) are the exception: all their instances
+ * share one event-loop thread per type (scheduler_async.c), with the same per-instance
+ * deadline, backoff and health.
+ *
  * The struct dcm_collector_ctx handed to collectors is the instance itself.
  */
 #ifndef DCM_SCHEDULER_H

@@ -10,9 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts.h"
+#ifdef DCM_WITH_HTTP
+#include "http/http.h"
+#endif
 #include "json.h"
 #include "kpi_json.h"
 #include "live_table.h"
+#include "outputs/outputs.h"
 #include "site.h"
 #include "timestamp.h"
 
@@ -22,6 +27,12 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+/* Alert transitions go into the outputs' journal (pipeline thread, like the hub). */
+static void journal_alert(void *ctx, int64_t ts_ns, const char *rule, const char *json)
+{
+    dcm_outputs_alert(ctx, ts_ns, rule, json);
 }
 
 typedef struct stream_ctx {
@@ -101,6 +112,7 @@ int dcm_session_run(const dcm_session_options *opt)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     stop_requested = 0;
+    int outputs_failed = 0;
 
     stream_ctx sc = {.opt = opt};
     dcm_calendar sample_cal;
@@ -116,12 +128,64 @@ int dcm_session_run(const dcm_session_options *opt)
     if (opt->points)
         ro.listeners[ro.listener_count++] = (dcm_runtime_listener){
             .on_sample = stream_sample, .ctx = &sample_cal};
+    /* The MQTT / InfluxDB outputs and their journal (nothing when none is configured). */
+    dcm_outputs *outputs = NULL;
+    dcm_outputs_err oerr = dcm_outputs_create(opt->config, opt->state_dir, &outputs);
+    if (oerr != DCM_OUTPUTS_OK) {
+        fprintf(stderr, "dcmetrics: cannot start the outputs: %s\n", dcm_outputs_strerror(oerr));
+        return oerr == DCM_OUTPUTS_ECONFIG ? 2 : 1;
+    }
+    if (outputs)
+        ro.listeners[ro.listener_count++] = dcm_outputs_listener(outputs);
+    dcm_alerts *alerts = NULL;
+    if (dcm_alerts_create(opt->config, &alerts) != DCM_ALERTS_OK) {
+        fprintf(stderr, "dcmetrics: cannot start: %s\n", dcm_alerts_strerror(DCM_ALERTS_ENOMEM));
+        dcm_outputs_destroy(outputs);
+        return 1;
+    }
+    if (outputs && dcm_alerts_add_notify(alerts, journal_alert, outputs) != DCM_ALERTS_OK) {
+        fprintf(stderr, "dcmetrics: cannot start: alerts cannot reach the outputs\n");
+        dcm_alerts_destroy(alerts);
+        dcm_outputs_destroy(outputs);
+        return 1;
+    }
+    if (opt->config->alert_count)
+        ro.listeners[ro.listener_count++] = dcm_alerts_listener(alerts);
+    const char *http_url = NULL;
+#ifdef DCM_WITH_HTTP
+    dcm_http *http = NULL;
+    int http_rc = opt->http ? dcm_session_http_start(opt, &ro, alerts, &http) : 0;
+    if (http_rc) {
+        dcm_alerts_destroy(alerts);
+        dcm_outputs_destroy(outputs);
+        return http_rc;
+    }
+    http_url = http ? dcm_http_url(http) : NULL;
+#endif
     dcm_runtime *rt = NULL;
     dcm_runtime_err err = dcm_runtime_start(&ro, &rt);
     if (err != DCM_RUNTIME_OK) {
         fprintf(stderr, "dcmetrics: cannot start: %s\n", dcm_runtime_strerror(err));
+#ifdef DCM_WITH_HTTP
+        dcm_http_destroy(http);
+#endif
+        dcm_alerts_destroy(alerts);
+        dcm_outputs_destroy(outputs);
         return err == DCM_RUNTIME_ECONFIG ? 2 : 1;
     }
+    if (dcm_outputs_start(outputs) != DCM_OUTPUTS_OK) {
+        fprintf(stderr, "dcmetrics: cannot start the outputs: %s\n",
+                dcm_outputs_strerror(DCM_OUTPUTS_ETHREAD));
+        stop_requested = 1; /* stop everything below, in order, and fail */
+        outputs_failed = 1;
+    }
+#ifdef DCM_WITH_HTTP
+    if (http) {
+        /* /api/v1/devices, /metrics and /readyz report the journal and the sinks. */
+        dcm_http_outputs_view ov = {outputs, dcm_outputs_journal_stats, dcm_outputs_sinks};
+        dcm_http_attach(http, rt, outputs ? &ov : NULL);
+    }
+#endif
     sc.zone_names = dcm_runtime_zone_names(rt, &sc.zone_count);
 
     dcm_calendar cal;
@@ -134,6 +198,7 @@ int dcm_session_run(const dcm_session_options *opt)
         .speed = opt->speed,
         .zone_names = sc.zone_names,
         .zone_count = sc.zone_count,
+        .url = http_url,
     };
     bool ansi = opt->table && isatty(STDOUT_FILENO);
     int64_t started = dcm_monotonic_ns();
@@ -145,6 +210,13 @@ int dcm_session_run(const dcm_session_options *opt)
         /* --until is about data: stop once every window up to it could close. */
         if (opt->until_ns && dcm_runtime_progress(rt) >= opt->until_ns)
             break;
+        if (opt->config->alert_count) {
+            /* Offline rules judge health; the pipeline thread evaluates it (alerts.h). */
+            dcm_instance_health *h = NULL;
+            size_t n = dcm_runtime_health(rt, &h);
+            dcm_alerts_set_health(alerts, h, n, dcm_runtime_progress(rt));
+            dcm_health_free(h, n);
+        }
         if (opt->table) {
             dcm_instance_health *h = NULL;
             size_t n = dcm_runtime_health(rt, &h);
@@ -155,8 +227,17 @@ int dcm_session_run(const dcm_session_options *opt)
             dcm_health_free(h, n);
         }
     }
+#ifdef DCM_WITH_HTTP
+    if (http)
+        dcm_http_attach(http, NULL, NULL); /* waits for requests using the runtime */
+#endif
     dcm_runtime_stop(rt);
-    return 0;
+    dcm_outputs_destroy(outputs); /* after the runtime: nothing is appended any more */
+#ifdef DCM_WITH_HTTP
+    dcm_http_destroy(http);
+#endif
+    dcm_alerts_destroy(alerts);
+    return outputs_failed ? 1 : 0;
 }
 
 uint32_t dcm_session_parse_windows(const char *list)

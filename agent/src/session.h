@@ -22,6 +22,9 @@ typedef struct dcm_session_options {
     bool points;           /* JSON lines on stdout: one line per sample (--points) */
     bool log_minutes;      /* log each 1-minute PUE at info level (daemon) */
     uint32_t windows;      /* which windows to stream: bitmask of 1u << dcm_window */
+    bool http;             /* serve the HTTP API and live page (docs/http.md) */
+    const char *http_listen; /* address:port; NULL: outputs.http.listen or 127.0.0.1:8080 */
+    bool http_optional;    /* when the address cannot be bound, warn and run without it */
 } dcm_session_options;
 
 /* Runs until a signal, until_ns or duration_ns. Returns the process exit code. */

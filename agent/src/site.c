@@ -23,8 +23,10 @@ bool dcm_site_map_point(const dcm_site_config *site, const char *point_id, dcm_p
     def->roles = 0;
     def->zone = -1;
     def->zone_part = DCM_ZONE_NONE;
+    def->attribute = 0;
     if (!site || !point_id)
         return false;
+    def->attribute = selectors_match(&site->attribution, point_id) ? 1 : 0;
     for (int r = 0; r < DCM_ROLE_COUNT; r++)
         if (selectors_match(&site->roles[r], point_id))
             def->roles |= DCM_ROLE_BIT(r);
@@ -42,7 +44,7 @@ bool dcm_site_map_point(const dcm_site_config *site, const char *point_id, dcm_p
             break;
         }
     }
-    return def->roles != 0 || def->zone >= 0;
+    return def->roles != 0 || def->zone >= 0 || def->attribute;
 }
 
 void dcm_site_kpi_params(const dcm_site_config *site, dcm_kpi_params *out)
@@ -56,6 +58,8 @@ void dcm_site_kpi_params(const dcm_site_config *site, dcm_kpi_params *out)
     out->pue_category = site->pue_category;
     out->coverage_ok = site->coverage_ok;
     out->onsite_attributes_retained = site->onsite_attributes_retained;
+    out->it_from_telemetry = site->it_from_telemetry;
+    out->it_baseline_kw = site->node_baseline_w * (double)site->node_count / 1000.0;
 }
 
 /* ------------------------------------------------------------- calendar */

@@ -82,6 +82,8 @@ void dcm_engine_destroy(dcm_engine *e)
         return;
     free(e->pts);
     free(e->util);
+    free(e->attr);
+    free(e->attr_out);
     free(e->instr);
     free(e);
 }
@@ -136,10 +138,30 @@ dcm_metrics_err dcm_engine_add_point(dcm_engine *e, const dcm_point_def *def, ui
         e->util = u;
         e->cap_util = cap;
     }
+    bool attr = def->attribute && def->quantity == DCM_QTY_ENERGY;
+    if (attr && e->n_attr == e->cap_attr) {
+        size_t cap = grown(e->cap_attr);
+        dcm__attr *a = realloc(e->attr, cap * sizeof(*a));
+        if (!a)
+            return DCM_METRICS_ENOMEM;
+        e->attr = a;
+        dcm_attribution *out = realloc(e->attr_out, cap * sizeof(*out));
+        if (!out)
+            return DCM_METRICS_ENOMEM; /* attr keeps its larger block: cap_attr unchanged */
+        e->attr_out = out;
+        e->cap_attr = cap;
+    }
     dcm__point *p = &e->pts[e->n];
     memset(p, 0, sizeof(*p));
     p->def = *def;
     p->util = DCM__NO_UTIL;
+    p->attr = DCM__NO_ATTR;
+    if (attr) {
+        dcm__attr *a = &e->attr[e->n_attr];
+        memset(a, 0, sizeof(*a));
+        a->id = (uint32_t)e->n;
+        p->attr = (uint32_t)e->n_attr++;
+    }
     if (util) {
         dcm__util *u = &e->util[e->n_util];
         memset(u, 0, sizeof(*u));
@@ -169,7 +191,8 @@ size_t dcm_engine_bytes_per_point(const dcm_engine *e)
 {
     if (!e || e->n == 0)
         return sizeof(dcm__point);
-    size_t bytes = e->cap * sizeof(dcm__point) + e->cap_util * sizeof(dcm__util);
+    size_t bytes = e->cap * sizeof(dcm__point) + e->cap_util * sizeof(dcm__util) +
+                   e->cap_attr * (sizeof(dcm__attr) + sizeof(dcm_attribution));
     return (bytes + e->n - 1) / e->n;
 }
 
@@ -188,6 +211,8 @@ dcm_metrics_err dcm_engine_restore_point(dcm_engine *e, uint32_t id, const dcm_p
 
 /* Folds the closing bin into the minute's totals and the utilisation window sums, and
  * clears it. */
+static void acc_add(dcm_point_acc *a, const dcm_point_acc *b);
+
 static void fold_bin(dcm_engine *e, int b, dcm_totals *m)
 {
     if (e->dirty[b] == 0)
@@ -197,6 +222,12 @@ static void fold_bin(dcm_engine *e, int b, dcm_totals *m)
         dcm_point_acc *acc = &p->bin[b];
         if (acc->samples == 0)
             continue;
+        if (p->attr != DCM__NO_ATTR) {
+            dcm__attr *a = &e->attr[p->attr];
+            a->minute = *acc;
+            for (int w = 0; w < DCM__NWIN; w++)
+                acc_add(&a->win[w], acc);
+        }
         if (p->util != DCM__NO_UTIL) {
             dcm__util *u = &e->util[p->util];
             for (int w = 0; w < DCM__NWIN; w++) {
@@ -225,6 +256,8 @@ static void close_minute(dcm_engine *e)
     }
     dcm_totals *m = &e->minute;
     dcm_totals_init(m, s, end, e->cfg.zone_count);
+    for (size_t i = 0; i < e->n_attr; i++)
+        memset(&e->attr[i].minute, 0, sizeof e->attr[i].minute);
     fold_bin(e, b, m);
     for (int w = 0; w < DCM__NWIN; w++)
         dcm__totals_add_sums(&e->win[w].sums, m);
@@ -423,6 +456,8 @@ dcm_metrics_err dcm_engine_seed_point(dcm_engine *e, uint32_t id, int64_t start_
         dcm__win *win = &e->win[w];
         if (start_ns < win->start_ns || end_ns > win->end_ns)
             continue;
+        if (p->attr != DCM__NO_ATTR)
+            acc_add(&e->attr[p->attr].win[w], acc);
         if (p->util != DCM__NO_UTIL) {
             e->util[p->util].amount[w] += acc->amount;
             e->util[p->util].covered_s[w] += acc->covered_s;

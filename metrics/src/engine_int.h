@@ -16,6 +16,7 @@ extern const dcm_window dcm__win_kind[DCM__NWIN];
 #define DCM__PT_BAD 0x01u      /* the latest sample had bad quality */
 #define DCM__PT_HAS_RATE 0x02u /* st.rate holds a measured rate */
 #define DCM__NO_UTIL UINT32_MAX
+#define DCM__NO_ATTR UINT32_MAX
 
 /* Per-point memory is the engine's main cost at scale: keep it small (the hot fields the
  * feed path touches come first). */
@@ -29,8 +30,17 @@ typedef struct dcm__point {
     int64_t span_start, mid_start;
     double span_amount, mid_amount;
     uint32_t util;        /* index into dcm_engine.util, or DCM__NO_UTIL */
+    uint32_t attr;        /* index into dcm_engine.attr, or DCM__NO_ATTR */
     uint8_t flags;
 } dcm__point;
+
+/* Attributed points keep their own sums per window (the closing minute, and each calendar
+ * window) so that each record can say how much of the window's energy they used. */
+typedef struct dcm__attr {
+    uint32_t id;
+    dcm_point_acc minute;
+    dcm_point_acc win[DCM__NWIN];
+} dcm__attr;
 
 /* Utilisation points keep their own per-window sums so that ITEUsv is the mean of
  * per-server means over each window, not a mean of minute means. */
@@ -57,6 +67,10 @@ struct dcm_engine {
     size_t n, cap;
     dcm__util *util;
     size_t n_util, cap_util;
+    dcm__attr *attr;
+    size_t n_attr, cap_attr;
+    dcm_attribution *attr_out; /* cap_attr entries: the attributions of the record emitted */
+    int64_t peek_upto;         /* interim records: how far the open window has run */
     uint32_t dirty[2]; /* points with data in each bin */
 
     /* Per second of window: expected_s = points per role, and the non-utilisation point
@@ -84,6 +98,11 @@ static inline int dcm__bin_of(int64_t minute_start)
 {
     return (int)(dcm__floor_div(minute_start, DCM__MIN) & 1);
 }
+
+/* attribution.c: fills e->attr_out for a record of window w over t (interim: the open
+ * minutes count too); returns how many. */
+size_t dcm__attribution_fill(const dcm_engine *e, dcm_window w, const dcm_totals *t,
+                             bool interim, const dcm_kpi_set *kpi);
 
 /* windows.c */
 void dcm__apply_shape(dcm_totals *t, const dcm_totals *shape, double window_s);

@@ -131,7 +131,7 @@ void dcm__kpi_compute_ex(const dcm_totals *t, const dcm_kpi_params *p, bool inst
                       &out->cue_market, &out->ref, &out->erf, &out->ere, &out->cer,
                       &out->pue_enefg, &out->iteu_sv, &out->accel_util, &out->e_dc_kwh,
                       &out->grid_kwh, &out->co2_location_kg, &out->co2_market_kg,
-                      &out->renewable_kwh};
+                      &out->renewable_kwh, &out->it_telemetry_kwh, &out->it_reconciliation};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         opt_null(all[i]);
     for (int z = 0; z < DCM_MAX_ZONES; z++)
@@ -208,6 +208,30 @@ void dcm__kpi_compute_ex(const dcm_totals *t, const dcm_kpi_params *p, bool inst
     if (g_ok)
         opt_set(&k, &out->grid_kwh, grid_kwh, &g_in, g_extra);
     g_ok = out->grid_kwh.has_value;
+
+    /* IT by telemetry: what the machines measure plus the declared baseline for the part
+     * they do not, over the time the telemetry covers (instant: kW x the fresh share). */
+    const dcm_role_sum *tel = &R[DCM_ROLE_IT_TELEMETRY];
+    dcm_role_sum model = {0};
+    bool tel_ok = present(tel);
+    if (tel_ok) {
+        model = *tel;
+        double base_kw = isfinite(p->it_baseline_kw) && p->it_baseline_kw > 0 ? p->it_baseline_kw
+                                                                               : 0.0;
+        double per_point = tel->points > 0 ? tel->covered_s / (double)tel->points : 0.0;
+        model.amount += base_kw * (instant ? per_point : per_point / 3600.0);
+        inputs tin = {0};
+        in_add(&tin, &model);
+        opt_set(&k, &out->it_telemetry_kwh, model.amount, &tin, DCM_QUALITY_OK);
+        if (present(it)) {
+            in_add(&tin, it);
+            opt_ratio(&k, &out->it_reconciliation, model.amount, it->amount, &tin,
+                      DCM_QUALITY_OK);
+        }
+    }
+    static const dcm_role_sum none;
+    if (p->it_from_telemetry)
+        it = tel_ok ? &model : &none;
 
     bool it_ok = present(it);
     double e_it = it->amount;

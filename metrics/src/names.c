@@ -52,6 +52,7 @@ static const char *const role_names[DCM_ROLE_COUNT] = {
     [DCM_ROLE_FRESHWATER] = "freshwater",
     [DCM_ROLE_SERVERS] = "servers",
     [DCM_ROLE_ACCELERATORS] = "accelerators",
+    [DCM_ROLE_IT_TELEMETRY] = "it_telemetry",
 };
 
 const char *dcm_role_name(dcm_role r)

@@ -93,6 +93,8 @@ void dcm__emit(const dcm_engine *e, dcm_window w, const dcm_totals *t, bool inte
         .pue_category = e->cfg.params.pue_category,
         .ruleset = DCM_METRICS_RULESET,
     };
+    rec.attribution = e->attr_out;
+    rec.attribution_count = dcm__attribution_fill(e, w, t, interim, &kpi);
     fn(ctx, &rec);
 }
 
@@ -195,6 +197,8 @@ static void finalize(dcm_engine *e, int w)
     dcm__instruments_over(e, win->start_ns, win->end_ns, &t->instruments);
     if (dcm__want(e, kind))
         dcm__emit(e, kind, t, false, e->cfg.on_record, e->cfg.on_record_ctx);
+    for (size_t i = 0; i < e->n_attr; i++)
+        memset(&e->attr[i].win[w], 0, sizeof e->attr[i].win[w]);
     if (w == WIN_MONTH) {
         int64_t key = month_key(e, win->start_ns);
         int slot = ring_slot(key);
@@ -292,6 +296,7 @@ static void peek_window(dcm_engine *e, int w, int64_t now, dcm_totals *t)
         fold_open_bins(e, t, start, end);
     fold_util_window(e, w, t, e->started, start, end);
     int64_t upto = clamp64(now, start, end);
+    e->peek_upto = upto;
     dcm__apply_shape(t, &e->shape, dcm__ns_to_s(upto - start));
     dcm__instruments_over(e, start, upto, &t->instruments);
 }
@@ -315,6 +320,7 @@ static void peek_minute(dcm_engine *e, int64_t now, dcm_totals *t)
         }
     }
     int64_t upto = clamp64(now, start, end);
+    e->peek_upto = upto;
     dcm__apply_shape(t, &e->shape, dcm__ns_to_s(upto - start));
     dcm__instruments_over(e, start, upto, &t->instruments);
 }

@@ -63,7 +63,7 @@ done
 
 # The complete example maps every role and declares every output.
 run_check site -c "$DCM_SOURCE_DIR/examples/site.yaml"
-grep -qF 'roles mapped: 13 of 13' "$tmp/site.out" || fail "site.yaml: not every role mapped"
+grep -qF 'roles mapped: 14 of 14' "$tmp/site.out" || fail "site.yaml: not every role mapped"
 grep -qF 'zones:        2 - hall-a, hall-b' "$tmp/site.out" || fail "site.yaml: zones"
 grep -qF 'instruments:  3 (certificates 4250000 kWh, PPAs 1500000 kWh)' "$tmp/site.out" ||
     fail "site.yaml: instruments"

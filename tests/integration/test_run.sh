@@ -25,13 +25,15 @@ assert "facility.total.energy" in ids and "facility.it.hall-a.energy" in ids, id
 PYEOF
 echo "ok: clean stop, ledger written"
 
+# A configuration it cannot honour: an output option out of range, named at file:line:column.
+sed 's/^    qos: 1$/    qos: 3/' "$DCM_SOURCE_DIR/examples/site.yaml" >"$work/bad.yaml"
 set +e
-"$DCMETRICS" run -c "$DCM_SOURCE_DIR/examples/site.yaml" --state-dir "$work/state2" 2>"$work/refuse.err"
+timeout 20 "$DCMETRICS" run -c "$work/bad.yaml" --state-dir "$work/state2" 2>"$work/refuse.err"
 rc=$?
 set -e
-[ "$rc" -eq 2 ] || { echo "FAIL: unsupported outputs accepted (exit $rc)"; exit 1; }
-grep -Eq "site.yaml:[0-9]+:[0-9]+: error: outputs.mqtt" "$work/refuse.err" || { cat "$work/refuse.err"; exit 1; }
-echo "ok: refuses outputs it does not have"
+[ "$rc" -eq 2 ] || { echo "FAIL: bad output option accepted (exit $rc)"; cat "$work/refuse.err"; exit 1; }
+grep -Eq "bad.yaml:[0-9]+:[0-9]+: error: outputs.mqtt.qos" "$work/refuse.err" || { cat "$work/refuse.err"; exit 1; }
+echo "ok: refuses a bad output option with file:line:column"
 
 set +e
 "$DCMETRICS" run >/dev/null 2>&1; rc=$?

@@ -459,7 +459,7 @@ static void test_unknown_key_suggestion(void **state)
     dcm_diags_free(&d);
     /* Far from every key: the valid keys are listed instead. */
     load_bad("outputs:\n  http: {listen: ':80', zebra: 1}\n", DCM_CONFIG_EINVALID, 1, &d);
-    expect_diag(&d, "unknown key 'zebra' (valid keys: listen, auth_file, tls_cert, tls_key)", 2,
+    expect_diag(&d, "unknown key 'zebra' (valid keys: listen, auth_file, tls_cert, tls_key, pue_target)", 2,
                 25, "outputs.http");
     dcm_diags_free(&d);
     /* A collector's own keys come from its descriptor. */

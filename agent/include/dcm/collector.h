@@ -11,6 +11,17 @@
  * Ownership: the core owns the ctx and the config nodes for the instance's lifetime; the
  * collector owns *state (allocated in init, freed in close). Strings passed to the core
  * are copied.
+ *
+ * Asynchronous collectors (optional, same ABI version): a descriptor with `async` set is
+ * not given a thread per instance. The core runs every instance of that type on ONE
+ * thread it owns, an event loop over poll(2): when an instance is due it calls begin(),
+ * which only queues requests; it then waits on the descriptors each instance in flight
+ * names in wait() (any number of instances, no FD_SETSIZE limit) and calls advance()
+ * when one of them is ready or the instance's own timer (retransmission) is due, until
+ * advance() says the poll has ended. If the instance's deadline (its `timeout`) passes
+ * first, cancel() ends it. Health, backoff, recovery logs and watermarks are the core's,
+ * exactly as for threaded collectors: one slow or dead device delays no other. The hooks
+ * must never block. init and close still run as for any collector; poll is not used.
  */
 #ifndef DCM_COLLECTOR_H
 #define DCM_COLLECTOR_H
@@ -71,7 +82,36 @@ typedef struct dcm_point_decl {
     int counter_bits;
     double counter_scale;
     double max_rate; /* plausibility limit in the rate unit (W for Wh, ...); 0 = unknown */
+    /* Counters whose range is not a power of two (RAPL's max_energy_range_uj): the value
+     * at which the register wraps to 0, in the point's unit. > 0 overrides counter_bits. */
+    double counter_wrap;
 } dcm_point_decl;
+
+struct pollfd;
+
+/* Hooks of an asynchronous collector (see the top of this file). All run on the core's
+ * event-loop thread for that collector type, never two at once. */
+typedef struct dcm_collector_async {
+    /* Starts one poll at clock time now_ns (stamp its samples with it): queues the first
+     * requests and returns OK, after which advance() or cancel() ends the poll; any other
+     * status ends the poll at once (nothing may stay in flight). */
+    dcm_collector_status (*begin)(void *state, dcm_collector_ctx *ctx, int64_t now_ns);
+    /* The descriptors the poll in flight waits on: fills at most cap entries (fd, events)
+     * and returns their number; sets *timer_ns to the CLOCK_MONOTONIC time at which
+     * advance() must be called even without readiness (a retransmission), or 0. */
+    size_t (*wait)(void *state, struct pollfd *fds, size_t cap, int64_t *timer_ns);
+    /* Called with the entries wait() filled (revents set) when one is ready or the timer
+     * is due (mono_ns = CLOCK_MONOTONIC now). Returns true when the poll has ended, with
+     * its outcome in *status (OK or RETRY, as poll() would return). */
+    bool (*advance)(void *state, dcm_collector_ctx *ctx, const struct pollfd *fds, size_t n,
+                    int64_t mono_ns, dcm_collector_status *status);
+    /* The poll's deadline passed: drop what is in flight, emit what is known, and return
+     * the outcome (normally RETRY). */
+    dcm_collector_status (*cancel)(void *state, dcm_collector_ctx *ctx);
+} dcm_collector_async;
+
+/* Most descriptors one instance may hand to wait() at a time. */
+#define DCM_COLLECTOR_ASYNC_MAX_FDS 4
 
 typedef struct dcm_collector_descriptor {
     const char *name;        /* the `type:` value in the config */
@@ -84,6 +124,10 @@ typedef struct dcm_collector_descriptor {
      * the demo may run faster than real time). */
     dcm_collector_status (*poll)(void *state, dcm_collector_ctx *ctx, int64_t now_ns);
     void (*close)(void *state);
+    /* NULL for a collector polled on its own thread; else its event-driven hooks (poll
+     * is then unused and may be NULL). Added without changing the ABI version: older
+     * descriptors leave it zero. */
+    const dcm_collector_async *async;
 } dcm_collector_descriptor;
 
 /* ---- services the core gives a collector (all thread-safe for the calling instance) */
@@ -95,7 +139,10 @@ const dcm_node *dcm_collector_config_node(const dcm_collector_ctx *ctx);
 int64_t dcm_collector_interval_ns(const dcm_collector_ctx *ctx);
 int64_t dcm_collector_timeout_ns(const dcm_collector_ctx *ctx);
 
-/* Declares a point (init only). Returns 0 and the handle, or -1 with a logged reason. */
+/* Declares a point, in init or later from the instance's own poll or hooks (a device
+ * whose points are only known once it answered: auto-detected profiles, table rows).
+ * Points declared late join the pipeline on its next pass. Returns 0 and the handle, or
+ * -1 with a logged reason. */
 int dcm_collector_declare_point(dcm_collector_ctx *ctx, const dcm_point_decl *decl,
                                 uint32_t *handle);
 /* Emits a sample in the point's declared unit. Non-finite values become INVALID. */

@@ -171,6 +171,13 @@ typedef struct dcm_site_config {
     char *category;             /* site.category: "hyperscale" or "colocation" */
     char **regimes;             /* site.regimes: "eu", "enefg", "taiwan", no duplicates */
     size_t regime_count;
+    /* IT load from the machines themselves (docs/kpi-method.md, "IT energy from telemetry"):
+     * site.it_source (pdu | telemetry), the baseline per node the telemetry does not see,
+     * and the points whose energy is attributed facility energy and carbon. */
+    bool it_from_telemetry;     /* site.it_source: telemetry; default pdu (false) */
+    double node_baseline_w;     /* site.node_baseline_w, W per node; default 0 */
+    long node_count;            /* site.node_count; default 0 */
+    dcm_selectors attribution;  /* site.attribution: globs over point ids */
 } dcm_site_config;
 
 typedef struct dcm_collector_descriptor dcm_collector_descriptor;
@@ -192,12 +199,54 @@ typedef struct dcm_agent_config {
     int log_level;              /* dcm_log_level; default info */
 } dcm_agent_config;
 
+/* outputs.journal: the durable journal the MQTT and InfluxDB outputs deliver from
+ * (docs/journal.md). Defaults apply when the mapping is absent. */
+typedef struct dcm_journal_config {
+    uint64_t max_bytes;         /* max_size; default 256 MiB */
+    uint64_t segment_bytes;     /* segment_size; default 8 MiB */
+    int fsync;                  /* dcm_journal_fsync: 0 batch (default), 1 interval, 2 never */
+    int64_t fsync_interval_ns;  /* fsync_interval; default 1 s */
+    int when_full;              /* dcm_journal_full_policy: 0 keep_kpi (default),
+                                   1 refuse_all, 2 drop_oldest */
+    const dcm_node *node;       /* the mapping, NULL when absent */
+} dcm_journal_config;
+
 typedef struct dcm_outputs_config {
     /* Validated mappings, NULL when absent; the output modules read them. */
     const dcm_node *mqtt;
     const dcm_node *influxdb;
     const dcm_node *http;
+    dcm_journal_config journal;
 } dcm_outputs_config;
+
+/* alerts: one rule per entry (docs/alerts.md). */
+typedef enum dcm_alert_kind {
+    DCM_ALERT_THRESHOLD = 0, /* a KPI (or the coverage) above / below a value for a time */
+    DCM_ALERT_OFFLINE,       /* collector instances failing their polls */
+    DCM_ALERT_CORRECTION,    /* the integrator corrected a counter (reset, wrap, ...) */
+} dcm_alert_kind;
+
+typedef struct dcm_alert_config {
+    char *name;               /* unique */
+    dcm_alert_kind kind;
+    bool critical;            /* severity: critical (default warning) */
+    /* THRESHOLD */
+    char *kpi;                /* "pue", ..., "coverage", "estimated_share", "ppue.<zone>" */
+    int zone;                 /* ppue.<zone>: index in site.zones; -1 otherwise */
+    dcm_window window;        /* default 1m */
+    bool above;               /* above: fires when value > threshold; below: < threshold */
+    double threshold;
+    double clear;             /* clears at or beyond this (default: threshold) */
+    int64_t for_ns;           /* the condition must hold this long (default 0) */
+    /* OFFLINE */
+    char *device;             /* fnmatch(3) glob over collector instance names */
+    uint32_t offline_for;     /* consecutive failed polls (default 3) */
+    /* CORRECTION */
+    char *point;              /* glob over point ids (default "*") */
+    int correction;           /* dcm_correction, or -1 for any (default reset) */
+    int64_t clear_after_ns;   /* clears after this long without another one (default 1h) */
+    const dcm_node *node;
+} dcm_alert_config;
 
 typedef struct dcm_config {
     char *path;
@@ -206,6 +255,8 @@ typedef struct dcm_config {
     size_t collector_count;
     dcm_site_config site;
     dcm_outputs_config outputs;
+    dcm_alert_config *alerts;
+    size_t alert_count;
     dcm_node *root; /* owned */
 } dcm_config;
 

@@ -47,6 +47,9 @@ typedef struct dcm_jrec {
     const char *key;
     const char *body;
     size_t body_len;
+    /* Append only, not stored: under DCM_JOURNAL_FULL_KEEP_KPI refuse this record like a
+     * sample when the journal is full (the hub marks the 1 s instant KPI records so). */
+    bool droppable;
 } dcm_jrec;
 
 typedef enum dcm_journal_fsync {
@@ -110,10 +113,13 @@ dcm_journal_err dcm_journal_commit(dcm_journal *j);
  * first; 0 on timeout or when closed. A reader may read ahead of what it acknowledged. */
 size_t dcm_journal_read(dcm_journal *j, size_t sink, uint64_t after_seq, dcm_jrec *out,
                         size_t max, int wait_ms);
-/* Every record with seq <= seq has been delivered by this sink. Persists the cursor and
- * releases segments that every sink is past. Acks never move backwards. */
+/* Every record with seq <= seq has been delivered by this sink. Persists the cursor (at
+ * most every 100 ms per sink: a later ack, read or the close writes what was batched) and
+ * releases segments that every sink's persisted cursor is past. Acks never move
+ * backwards, nor beyond the newest committed seq. */
 dcm_journal_err dcm_journal_ack(dcm_journal *j, size_t sink, uint64_t seq);
-/* The sink's persisted cursor (0 = nothing acknowledged yet): where reading resumes. */
+/* The sink's cursor (0 = nothing acknowledged yet): at open the persisted one, where
+ * reading resumes; afterwards the latest acknowledgement. */
 uint64_t dcm_journal_cursor(dcm_journal *j, size_t sink);
 
 typedef struct dcm_journal_stats {

@@ -38,6 +38,13 @@ typedef struct dcm_outputs dcm_outputs;
 
 dcm_outputs_err dcm_outputs_create(const dcm_config *cfg, const char *state_dir,
                                    dcm_outputs **out);
+/* The same with an explicit list of sinks (the test seam): every one of the count sinks
+ * is enabled, its env.node being outputs.<name> when that mapping exists, else NULL.
+ * count 0: OK with *out NULL, as when no sink is configured. state_dir NULL means
+ * cfg->agent.state_dir; the journal lives in <state_dir>/journal. */
+dcm_outputs_err dcm_outputs_create_with_sinks(const dcm_config *cfg, const char *state_dir,
+                                              const dcm_sink_ops *const *sinks, size_t count,
+                                              dcm_outputs **out);
 /* The listener to register with the runtime (on_sample, on_record with instant records,
  * on_batch_end = journal commit). */
 dcm_runtime_listener dcm_outputs_listener(dcm_outputs *o);
@@ -57,6 +64,9 @@ typedef struct dcm_outputs_sink_status {
 } dcm_outputs_sink_status;
 
 bool dcm_outputs_journal_stats(dcm_outputs *o, dcm_journal_stats *out);
+/* KPI records, samples and alerts the hub could not journal (refused when full, or an
+ * I/O error), since create. */
+uint64_t dcm_outputs_lost(dcm_outputs *o);
 /* Fills up to max entries; returns the number of sinks. */
 size_t dcm_outputs_sinks(dcm_outputs *o, dcm_outputs_sink_status *out, size_t max);
 

@@ -97,6 +97,9 @@ typedef enum dcm_role {
     DCM_ROLE_FRESHWATER,       /* freshwater (potable) input, m3 */
     DCM_ROLE_SERVERS,          /* server CPU utilisation points (ITEUsv) */
     DCM_ROLE_ACCELERATORS,     /* GPU/accelerator utilisation points */
+    DCM_ROLE_IT_TELEMETRY,     /* IT energy measured by the machines themselves (GPU, CPU,
+                                  node power): E_IT when params.it_from_telemetry, and the
+                                  reconciliation against the `it` role otherwise */
     DCM_ROLE_COUNT
 } dcm_role;
 
@@ -131,6 +134,9 @@ typedef struct dcm_point_def {
     uint32_t roles;          /* DCM_ROLE_BIT() set */
     int16_t zone;            /* zone index, or -1 */
     uint8_t zone_part;       /* dcm_zone_part */
+    /* Energy points only: report the point's energy in each window with its share of the
+     * facility's energy and carbon (dcm_attribution in the window's record). */
+    uint8_t attribute;
 } dcm_point_def;
 
 #define DCM_DEFAULT_MAX_GAP_NS (INT64_C(300) * DCM_NS_PER_S)
@@ -252,6 +258,11 @@ typedef struct dcm_kpi_params {
     int pue_category;        /* 1, 2, 3; 0 = not declared */
     double coverage_ok;      /* below this a value is PARTIAL; 0 = default 0.95 */
     bool onsite_attributes_retained; /* on-site renewable counts in REF */
+    /* E_IT from the machines' own telemetry (role it_telemetry) plus a declared baseline
+     * for what they do not measure (fans, disks, NICs...): baseline kW x the hours the
+     * telemetry covers. false: E_IT is the `it` role (PDUs, UPS output). */
+    bool it_from_telemetry;
+    double it_baseline_kw;
 } dcm_kpi_params;
 
 typedef struct dcm_kpi_set {
@@ -263,6 +274,10 @@ typedef struct dcm_kpi_set {
     dcm_opt grid_kwh;      /* grid if metered, else total - onsite_renewable - fuel */
     dcm_opt co2_location_kg, co2_market_kg;
     dcm_opt renewable_kwh; /* on-site (if retained) + certificates + PPAs, capped at E_DC */
+    /* IT energy by telemetry (it_telemetry role + baseline), and its ratio to the `it`
+     * role's (PDU-measured) energy: null when either side is missing. A ratio drifting away
+     * from 1 says the telemetry model (or the baseline) no longer matches the meters. */
+    dcm_opt it_telemetry_kwh, it_reconciliation;
     double coverage;        /* lowest coverage among the inputs the KPIs used (0..1) */
     double estimated_share; /* estimated kWh / E_DC kWh (0..1) */
     dcm_quality quality;    /* worst quality among PUE's inputs, or of all values if no PUE */
@@ -271,6 +286,24 @@ typedef struct dcm_kpi_set {
 /* Computes every KPI from a window's totals. Same function for energies (kWh) and for
  * powers (kW, instantaneous ratios): the formulas are ratios of like quantities. */
 void dcm_kpi_compute(const dcm_totals *t, const dcm_kpi_params *p, dcm_kpi_set *out);
+
+/* One point's share of the facility: its energy over a window, that energy times the
+ * window's PUE (the facility energy it stands for) and times the window's CUE (its carbon,
+ * location- and market-based; on a grid-only site this is facility energy x the factor).
+ * Null values where the window has no PUE / CUE. */
+typedef struct dcm_attribution {
+    uint32_t point;          /* engine point id */
+    double energy_kwh;       /* the point's energy over the window */
+    double coverage;         /* share of the window the point's data covers (0..1) */
+    dcm_opt facility_kwh;
+    dcm_opt co2_location_kg;
+    dcm_opt co2_market_kg;
+} dcm_attribution;
+
+/* Attributes energy_kwh (with its coverage) using the window's KPI set. A value is
+ * PARTIAL when coverage < coverage_ok (0 = 0.95) and never better than the KPI it uses. */
+void dcm_attribute(uint32_t point, double energy_kwh, double coverage, double coverage_ok,
+                   const dcm_kpi_set *kpi, dcm_attribution *out);
 
 /* Coverage of one role in 0..1 (covered / expected; 0 when expected is 0). */
 double dcm_role_coverage(const dcm_role_sum *r);
@@ -339,6 +372,13 @@ typedef struct dcm_kpi_record {
     const dcm_kpi_set *kpi;
     int pue_category;
     const char *ruleset;       /* DCM_METRICS_RULESET */
+    /* Points with def.attribute, in point id order (windows 1m to year; none for instant
+     * and ttm). */
+    const dcm_attribution *attribution;
+    size_t attribution_count;
+    /* Point ids by engine point id, for printing attributions: NULL from the engine; a
+     * caller that knows the names sets it on a copy of the record. */
+    const char *const *point_names;
 } dcm_kpi_record;
 
 typedef void (*dcm_record_fn)(void *ctx, const dcm_kpi_record *rec);

@@ -1,24 +1,8 @@
 # Shared by tests/integration/test_modbus_*.sh (sourced): a work directory, the servers
 # the tests start (each on a loopback port the system chooses, stopped by PID at exit),
 # and the Python that has Debian's pymodbus.
-: "${DCMETRICS:?DCMETRICS must point at the dcmetrics binary}"
-: "${DCM_SOURCE_DIR:?DCM_SOURCE_DIR must point at the source tree}"
-PY=${DCM_PYTHON:-/usr/bin/python3}
+source "$DCM_SOURCE_DIR/tests/integration/lib.sh"
 MODBUS_DIR="$DCM_SOURCE_DIR/tests/integration/modbus"
-work=$(mktemp -d)
-server_pids=()
-
-cleanup() {
-    for p in "${server_pids[@]}"; do
-        kill -CONT "$p" 2>/dev/null || true
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${server_pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 need_pymodbus() {
     if ! "$PY" -c 'import pymodbus.server, serial, serial_asyncio' 2>/dev/null; then

@@ -1,6 +1,9 @@
-# Compiles the device profiles into the binary: one NUL-terminated array per
+# Compiles a collector's device profiles into the binary: one NUL-terminated array per
 # profiles/NAME.yaml and a table {name, text, length} sorted by name.
-# Usage: cmake -DOUT=file.c -DFILES="a.yaml|b.yaml" -P embed_profiles.cmake
+# Usage: cmake -DOUT=file.c -DFILES="a.yaml|b.yaml" -DDIR=collectors/snmp -DHEADER=snmp_map.h
+#              -DPREFIX=dcm_snmp -P embed_profiles.cmake
+# The table is PREFIX_embedded PREFIX_embedded_profiles[] with PREFIX_embedded_profile_count
+# entries; HEADER declares the PREFIX_embedded type.
 string(REPLACE "|" ";" files "${FILES}")
 # Sorted by profile name (sorting paths would put "em24-e1.yaml" before "em24.yaml").
 set(names "")
@@ -12,7 +15,7 @@ foreach(f IN LISTS files)
   endif()
 endforeach()
 list(SORT names)
-set(body "/* Generated from the YAML files in collectors/modbus/profiles at build time. */\n#include \"modbus_map.h\"\n\n")
+set(body "/* Generated from the YAML files in ${DIR}/profiles at build time. */\n#include \"${HEADER}\"\n\n")
 set(table "")
 set(count 0)
 foreach(name IN LISTS names)
@@ -27,6 +30,6 @@ endforeach()
 if(count EQUAL 0)
   set(table "    {NULL, NULL, 0},\n")
 endif()
-string(APPEND body "\nconst dcm_mb_embedded dcm_mb_embedded_profiles[] = {\n${table}};\n")
-string(APPEND body "const size_t dcm_mb_embedded_profile_count = ${count};\n")
+string(APPEND body "\nconst ${PREFIX}_embedded ${PREFIX}_embedded_profiles[] = {\n${table}};\n")
+string(APPEND body "const size_t ${PREFIX}_embedded_profile_count = ${count};\n")
 file(WRITE "${OUT}" "${body}")
