@@ -6,7 +6,7 @@
  * Usage: bench_mqtt URL [RATE] [SECONDS] [QOS] [MAX_INFLIGHT] [VERSION] [--backlog N]
  *   URL      the broker, e.g. tcp://127.0.0.1:1883 (bench/bench_mqtt.sh starts one)
  *   RATE     samples per second, default 10000; SECONDS default 10; QOS default 1;
- *   MAX_INFLIGHT outputs.mqtt.max_inflight, default 1000; VERSION 3.1.1 (default) or 5
+ *   MAX_INFLIGHT outputs.mqtt.max_inflight, default 200; VERSION 3.1.1 (default) or 5
  *
  * A producer thread appends RATE samples/s to a journal (committed every 10 ms, like the
  * pipeline's batches; fsync at most once a second so the disk does not dominate) and the
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     double rate = argc > 2 ? atof(argv[2]) : 10000;
     double seconds = argc > 3 ? atof(argv[3]) : 10;
     int qos = argc > 4 ? atoi(argv[4]) : 1;
-    int inflight = argc > 5 ? atoi(argv[5]) : 1000;
+    int inflight = argc > 5 ? atoi(argv[5]) : 200;
     const char *version = argc > 6 ? argv[6] : "3.1.1";
     size_t expect = backlog ? (size_t)backlog : (size_t)(rate * seconds);
     int fds[2];

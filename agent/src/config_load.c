@@ -80,7 +80,7 @@ static const dcm_config_key mqtt_keys[] = {
     {"verify", DCM_KEY_BOOL, "true", false, "verify the broker's certificate and host name"},
     {"keepalive", DCM_KEY_DURATION, "30s", false, "MQTT keep-alive interval"},
     {"version", DCM_KEY_STRING, "3.1.1", false, "3.1, 3.1.1 or 5"},
-    {"max_inflight", DCM_KEY_INT, "1000", false, "most messages awaiting the broker's ack"},
+    {"max_inflight", DCM_KEY_INT, "200", false, "most messages awaiting the broker's ack"},
     {"point_expiry", DCM_KEY_DURATION, "1h", false, "MQTT 5 expiry of point samples; 0 = none"},
     {NULL, DCM_KEY_STRING, NULL, false, NULL},
 };

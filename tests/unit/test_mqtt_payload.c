@@ -213,7 +213,7 @@ static void test_options_defaults(void **state)
     assert_int_equal(o.qos, 1);
     assert_int_equal(o.version, 4);
     assert_int_equal(o.keepalive_s, 30);
-    assert_int_equal(o.max_inflight, 1000);
+    assert_int_equal(o.max_inflight, 200);
     assert_true(o.point_expiry_ns == 3600 * DCM_NS_PER_S);
     assert_true(o.verify);
     assert_false(o.tls);

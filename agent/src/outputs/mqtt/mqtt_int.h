@@ -20,7 +20,7 @@ extern const dcm_sink_ops dcm_mqtt_sink;
 
 /* ---------------------------------------------------------------- options */
 
-#define DCM_MQTT_DEFAULT_MAX_INFLIGHT 1000
+#define DCM_MQTT_DEFAULT_MAX_INFLIGHT 200
 #define DCM_MQTT_SCHEMA_VERSION "1" /* MQTT 5 user property "schema_version" */
 
 typedef struct dcm_mqtt_options {
