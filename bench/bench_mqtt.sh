@@ -6,7 +6,7 @@ build=${1:?usage: bench/bench_mqtt.sh BUILD_DIR [RATE] [SECONDS] [QOS] [MAX_INFL
 shift
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n' "$port" >"$dir/m.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nset_tcp_nodelay true\n' "$port" >"$dir/m.conf"
 "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$dir/m.conf" >"$dir/m.log" 2>&1 &
 broker=$!
 trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$dir"' EXIT
