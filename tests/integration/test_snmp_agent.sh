@@ -117,4 +117,23 @@ assert len(after) >= 3
 print("phase 2 ok: v3 back after the agent restart;", len(v3), "polls")
 PYEOF
 grep -i "recovered" "$work/run2.err" | head -3
+
+# Every other SNMPv3 authentication / privacy pair, read once by `probe`; a wrong pass
+# phrase gets no answer (the agent drops what it cannot authenticate): exit 1.
+for spec in "dcm-md5-des MD5 DES" "dcm-sha224-aes192 SHA-224 AES-192" \
+            "dcm-sha384-aes256 SHA-384 AES-256" "dcm-sha512-aes256 SHA-512 AES-256"; do
+    set -- $spec
+    out=$("$DCMETRICS" probe snmp "127.0.0.1:$PORT" -v 3 -u "$1" -a "$2" -A authpass789 \
+          -x "$3" -X privpass789 --oid .1.3.6.1.4.1.318.1.1.26.4.3.1.5.1 2>&1) ||
+        { echo "FAIL: v3 $2/$3 probe: $out"; exit 1; }
+    grep -Eq '^\.1\.3\.6\.1\.4\.1\.318\.1\.1\.26\.4\.3\.1\.5\.1 +[A-Za-z0-9]+ +[0-9]' <<<"$out" ||
+        { echo "FAIL: v3 $2/$3: no value: $out"; exit 1; }
+    echo "ok: v3 $2/$3"
+done
+rc=0
+"$DCMETRICS" probe snmp "127.0.0.1:$PORT" -v 3 -u dcm-sha512-aes256 -a SHA-512 -A wrongpass789 \
+    -x AES-256 -X privpass789 --oid .1.3.6.1.4.1.318.1.1.26.4.3.1.5.1 --timeout 300ms \
+    >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { echo "FAIL: a wrong v3 pass phrase gave exit $rc"; exit 1; }
+echo "ok: wrong v3 pass phrase refused"
 echo "PASS"

@@ -19,8 +19,9 @@ free_udp_port() {
 }
 
 # start_snmpd NAME PORT: snmpd with the PDU tree (pass_persist) under enterprises, a v2c
-# community "public", a v3 authPriv user dcmv3 (SHA/AES) and an authNoPriv user dcmauth
-# (SHA-256), sysObjectID in APC's enterprise; state kept in $work/NAME.persist.
+# community "public", a v3 authPriv user dcmv3 (SHA/AES), an authNoPriv user dcmauth
+# (SHA-256), authPriv users for the other protocol pairs (dcm-md5-des, dcm-sha224-aes192,
+# dcm-sha384-aes256, dcm-sha512-aes256), sysObjectID in APC's enterprise; state kept in $work/NAME.persist.
 start_snmpd() {
     local name=$1 port=$2
     mkdir -p "$work/$name.persist"
@@ -28,8 +29,16 @@ start_snmpd() {
 rocommunity public 127.0.0.1
 createUser dcmv3 SHA "authpass123" AES "privpass123"
 createUser dcmauth SHA-256 "authpass456"
+createUser dcm-md5-des MD5 "authpass789" DES "privpass789"
+createUser dcm-sha224-aes192 SHA-224 "authpass789" AES-192 "privpass789"
+createUser dcm-sha384-aes256 SHA-384 "authpass789" AES-256 "privpass789"
+createUser dcm-sha512-aes256 SHA-512 "authpass789" AES-256 "privpass789"
 rouser dcmv3 priv
 rouser dcmauth auth
+rouser dcm-md5-des priv
+rouser dcm-sha224-aes192 priv
+rouser dcm-sha384-aes256 priv
+rouser dcm-sha512-aes256 priv
 dontLogTCPWrappersConnects yes
 sysobjectid .1.3.6.1.4.1.318.1.3.4.5
 pass_persist .1.3.6.1.4.1.318 $PY $SNMP_DIR/pdu_tree.py
