@@ -39,6 +39,22 @@ if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  # The server packages (snmpd, mosquitto, influxdb, prometheus...) would otherwise start
+  # system-wide daemons on their default ports; the tests start their own on free loopback
+  # ports. A policy-rc.d that refuses service starts is in place only during the install,
+  # and only when the machine has none of its own.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    own_policy=true
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if $own_policy; then
+    $SUDO rm -f "$policy"
+    trap - EXIT
+  fi
 fi
