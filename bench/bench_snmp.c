@@ -236,11 +236,7 @@ static int run(char *yaml, size_t devices, size_t noids, int warmup, int seconds
     double wall = dcm_bench_now_s() - t0;
     atomic_store(&t.measuring, false);
     long rss = dcm_bench_status_kb("VmRSS"), hwm = dcm_bench_status_kb("VmHWM");
-    dcm_snapshot *snap = dcm_runtime_snapshot(rt);
-    pthread_mutex_lock(&snap->lock);
-    uint64_t dropped = snap->samples_dropped;
-    pthread_mutex_unlock(&snap->lock);
-    dcm_runtime_stop(rt);
+    uint64_t dropped = dcm_bench_stop_runtime(rt);
     rt = NULL;
 
     if (!t.n) {

@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "runtime.h"
+
 /* A NUL-terminated text the caller owns (free(buf)); starts as {0}. */
 typedef struct dcm_bench_text {
     char *buf;
@@ -92,6 +94,17 @@ static inline double dcm_bench_now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Ends a measured run: reads how many samples the bus dropped, then stops the runtime. */
+static inline uint64_t dcm_bench_stop_runtime(dcm_runtime *rt)
+{
+    dcm_snapshot *snap = dcm_runtime_snapshot(rt);
+    pthread_mutex_lock(&snap->lock);
+    uint64_t dropped = snap->samples_dropped;
+    pthread_mutex_unlock(&snap->lock);
+    dcm_runtime_stop(rt);
+    return dropped;
 }
 
 #endif
