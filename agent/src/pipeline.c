@@ -49,13 +49,14 @@ struct dcm_runtime {
     size_t instrument_count;
     const char **zone_names;
     size_t zone_count;
-    const char **point_names;    /* registry ids by engine id, for attributions */
-    size_t point_names_count, point_names_cap;
+    const char **point_names;    /* registry ids by engine id (attributions, logs) */
+    size_t point_names_cap;
     dcm_snapshot snap;
     bool snap_ready;
     pending_minute *pending;     /* per engine point */
     size_t pending_cap;
-    size_t engine_points;        /* registry points already added to the engine */
+    size_t synced;               /* registry points the pipeline has seen (engine or not) */
+    size_t engine_points;        /* points in the engine: engine ids 0..engine_points-1 */
     int64_t *watermarks;         /* per instance: everything up to here was delivered */
     size_t instance_count;
     int64_t progress;            /* last engine advance target (guarded by snap.lock) */
@@ -146,13 +147,13 @@ static void on_correction(void *ctx, uint32_t id, const dcm_increment *inc, bool
                             dcm_ledger_errmsg(rt->ledger));
     }
     if (inc->correction != DCM_CORR_GAP)
-        dcm_log_limited(DCM_LOG_WARN, "pipeline", "%s: counter %s%s", rt->points.items[id].id,
+        dcm_log_limited(DCM_LOG_WARN, "pipeline", "%s: counter %s%s", rt->point_names[id],
                         dcm_correction_name((dcm_correction)inc->correction),
                         applied ? "" : " (sample ignored)");
     for (size_t i = 0; i < rt->opt.listener_count; i++) {
         const dcm_runtime_listener *l = &rt->opt.listeners[i];
         if (l->on_correction)
-            l->on_correction(l->ctx, rt->points.items[id].id, inc, applied);
+            l->on_correction(l->ctx, rt->point_names[id], inc, applied);
     }
 }
 
@@ -178,8 +179,7 @@ static void on_record(void *ctx, const dcm_kpi_record *rec)
     pthread_mutex_unlock(&rt->snap.lock);
     /* Attributions name their points: the engine knows only ids. */
     dcm_kpi_record named = *rec;
-    if (rt->point_names_count == rt->engine_points)
-        named.point_names = rt->point_names;
+    named.point_names = rt->point_names;
     for (size_t i = 0; i < rt->opt.listener_count; i++) {
         const dcm_runtime_listener *l = &rt->opt.listeners[i];
         if (l->on_record)
@@ -217,53 +217,68 @@ static void refresh_interim(dcm_runtime *rt, int64_t now)
 
 /* ------------------------------------------------------- points -> engine */
 
-/* Adds points declared since the last call to the engine (ids stay equal to registry
- * indices) and to the ledger, restoring each one's integrator state from the ledger. */
+/* Room for one more engine point in the per-engine-point arrays. */
+static bool engine_room(dcm_runtime *rt)
+{
+    size_t need = rt->engine_points + 1, cap = rt->pending_cap;
+    if (!dcm_grow((void **)&rt->pending, &cap, need, sizeof *rt->pending, 64))
+        return false;
+    memset(rt->pending + rt->pending_cap, 0, (cap - rt->pending_cap) * sizeof *rt->pending);
+    rt->pending_cap = cap;
+    return dcm_grow((void **)&rt->point_names, &rt->point_names_cap, need,
+                    sizeof *rt->point_names, 64);
+}
+
+/* Takes in the points declared since the last call. A point goes to the engine when it
+ * feeds a role or measures something the engine sums (energy, heat, water, utilisation);
+ * the rest (voltages, counts, temperatures) are only carried to the outputs, with no
+ * engine state. Points with a ledger resume their integrator state from it. */
 static void sync_points(dcm_runtime *rt)
 {
     pthread_mutex_lock(&rt->points.lock);
     size_t count = rt->points.count;
-    if (count > rt->pending_cap) {
-        size_t cap = count * 2;
-        pending_minute *grown = realloc(rt->pending, cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&rt->points.lock);
-            dcm_log_limited(DCM_LOG_ERROR, "pipeline", "out of memory adding points");
-            return;
-        }
-        memset(grown + rt->pending_cap, 0, (cap - rt->pending_cap) * sizeof *grown);
-        rt->pending = grown;
-        rt->pending_cap = cap;
-    }
-    for (size_t i = rt->engine_points; i < count; i++) {
+    for (size_t i = rt->synced; i < count; i++) {
         dcm_point *pt = &rt->points.items[i];
-        pt->mapped = dcm_site_map_point(&rt->cfg->site, pt->id, &pt->def);
-        if (pt->def.roles & (DCM_ROLE_BIT(DCM_ROLE_COOLING_OUTPUT) | DCM_ROLE_BIT(DCM_ROLE_REUSED)))
-            pt->def.quantity = pt->quantity == DCM_QTY_ENERGY ? DCM_QTY_THERMAL : pt->quantity;
-        if (!pt->def.max_gap_ns)
-            pt->def.max_gap_ns = rt->cfg->site.max_gap_ns;
+        dcm_quantity quantity = pt->unit->quantity;
+        dcm_point_def def = {.quantity = quantity, .kind = (dcm_kind)pt->kind, .zone = -1};
+        if (pt->limits) {
+            def.wrap_modulus = pt->limits->wrap_modulus;
+            def.max_rate = pt->limits->max_rate;
+        }
+        bool mapped = dcm_site_map_point(&rt->cfg->site, pt->id, &def);
+        if (!mapped && quantity == DCM_QTY_OTHER) {
+            rt->synced = i + 1;
+            continue;
+        }
+        if (def.roles & (DCM_ROLE_BIT(DCM_ROLE_COOLING_OUTPUT) | DCM_ROLE_BIT(DCM_ROLE_REUSED)))
+            def.quantity = quantity == DCM_QTY_ENERGY ? DCM_QTY_THERMAL : quantity;
+        if (!def.max_gap_ns)
+            def.max_gap_ns = rt->cfg->site.max_gap_ns;
         uint32_t id;
-        if (dcm_engine_add_point(rt->engine, &pt->def, &id) != DCM_METRICS_OK || id != i) {
+        if (!engine_room(rt) || dcm_engine_add_point(rt->engine, &def, &id) != DCM_METRICS_OK ||
+            id != rt->engine_points) {
             dcm_log(DCM_LOG_ERROR, "pipeline", "cannot add point '%s' to the engine", pt->id);
             break;
         }
-        if (rt->ledger && pt->quantity != DCM_QTY_OTHER &&
-            dcm_ledger_point(rt->ledger, pt->id, pt->engine_unit, pt->kind, pt->def.quantity,
-                             &pt->ledger_key) == DCM_LEDGER_OK) {
+        int64_t ledger_key = -1;
+        if (rt->ledger && quantity != DCM_QTY_OTHER &&
+            dcm_ledger_point(rt->ledger, pt->id, pt->unit->canonical, (dcm_kind)pt->kind,
+                             def.quantity, &ledger_key) == DCM_LEDGER_OK) {
             dcm_point_state st;
             bool found = false;
-            if (dcm_ledger_get_state(rt->ledger, pt->ledger_key, &st, &found) == DCM_LEDGER_OK &&
+            if (dcm_ledger_get_state(rt->ledger, ledger_key, &st, &found) == DCM_LEDGER_OK &&
                 found) {
                 dcm_engine_restore_point(rt->engine, id, &st);
                 dcm_log(DCM_LOG_DEBUG, "pipeline", "%s: resumed from the ledger", pt->id);
             }
         }
-        rt->pending[i].ledger_key = pt->ledger_key;
-        rt->engine_points = i + 1;
-        if (rt->point_names_count == i &&
-            dcm_grow((void **)&rt->point_names, &rt->point_names_cap, i + 1,
-                     sizeof *rt->point_names, 64))
-            rt->point_names[rt->point_names_count++] = pt->id;
+        rt->pending[id].ledger_key = ledger_key;
+        rt->point_names[id] = pt->id;
+        rt->engine_points = id + 1;
+        pt->engine_id = id;
+        free(pt->limits); /* the engine has its own copy */
+        pt->limits = NULL;
+        rt->synced = i + 1;
     }
     pthread_mutex_unlock(&rt->points.lock);
 }
@@ -363,7 +378,7 @@ static void seed_open_windows(dcm_runtime *rt, int64_t now)
         return;
     }
     for (size_t i = 0; i < rt->engine_points; i++)
-        index[i] = (point_index){rt->points.items[i].id, (uint32_t)i};
+        index[i] = (point_index){rt->point_names[i], (uint32_t)i};
     qsort(index, rt->engine_points, sizeof *index, point_index_cmp);
 
     static const dcm_window cuts[] = {DCM_WINDOW_YEAR, DCM_WINDOW_MONTH, DCM_WINDOW_1D,
@@ -444,7 +459,7 @@ static void *pipeline_main(void *arg)
     }
     for (;;) {
         size_t n = dcm_bus_pop(&rt->bus, batch, DCM_POP_MAX, 100);
-        if (rt->engine_points < rt->points.count)
+        if (rt->synced < rt->points.count)
             sync_points(rt);
         if (n) {
             ledger_txn_begin(rt);
@@ -457,18 +472,21 @@ static void *pipeline_main(void *arg)
                         rt->watermarks[inst] = s->ts_ns;
                     continue;
                 }
-                if (s->point >= rt->engine_points)
+                if (s->point >= rt->synced)
                     continue;
-                dcm_engine_feed(rt->engine, s->point, s->ts_ns, s->value, (dcm_quality)s->quality);
                 dcm_point *pt = &rt->points.items[s->point];
+                if (pt->engine_id != DCM_POINT_NO_ENGINE)
+                    dcm_engine_feed(rt->engine, pt->engine_id, s->ts_ns, s->value,
+                                    (dcm_quality)s->quality);
                 pt->last_value = s->value;
                 pt->last_ts_ns = s->ts_ns;
-                pt->last_quality = (dcm_quality)s->quality;
-                double declared = pt->factor != 0 ? s->value / pt->factor : s->value;
+                pt->last_quality = s->quality;
+                double factor = pt->unit->factor;
+                double declared = factor != 0 ? s->value / factor : s->value;
                 for (size_t l = 0; l < rt->opt.listener_count; l++)
                     if (rt->opt.listeners[l].on_sample)
                         rt->opt.listeners[l].on_sample(rt->opt.listeners[l].ctx, pt->id,
-                                                       pt->unit, s->ts_ns, declared,
+                                                       pt->unit->name, s->ts_ns, declared,
                                                        (dcm_quality)s->quality);
             }
             pthread_mutex_unlock(&rt->points.lock);

@@ -19,6 +19,7 @@
 #include "dcm/collector.h"
 #include "dcm/config.h"
 #include "dcm/metrics.h"
+#include "units.h"
 
 /* ------------------------------------------------------------------ clock */
 
@@ -40,31 +41,47 @@ void dcm_sleep_ns(int64_t ns, const volatile bool *stop);
 
 /* ----------------------------------------------------------------- points */
 
+/* A point that is only carried (no role, nothing the engine sums: a voltage, a count, a
+ * temperature) has no engine state at all. */
+#define DCM_POINT_NO_ENGINE UINT32_MAX
+
+/* Limits the integrator needs and the registry holds only until the pipeline has added
+ * the point to the engine (most points have none). */
+typedef struct dcm_point_limits {
+    double wrap_modulus; /* engine unit; 0 = never wraps */
+    double max_rate;     /* engine rate unit; 0 = unknown */
+} dcm_point_limits;
+
+/* One registered point. Tens of thousands of them live for the whole run, so the entry
+ * holds pointers to shared, immutable data instead of copies: the id in the registry's
+ * string pool, the unit in the static unit table. */
 typedef struct dcm_point {
-    char *id;            /* "<instance>.<name>" */
-    char *unit;          /* as declared by the collector */
-    const char *engine_unit; /* kW, kWh, m3, m3/h, %, or the declared unit if not integrated */
-    double factor;       /* declared unit -> engine unit */
-    dcm_kind kind;
-    dcm_quantity quantity;
-    dcm_point_def def;   /* roles and zone from the site model */
-    bool mapped;         /* feeds at least one role */
-    uint32_t instance;   /* index of the collector instance */
-    int64_t ledger_key;
+    const char *id;              /* "<instance>.<name>" (the registry's pool: stable) */
+    const dcm_unit_info *unit;   /* as declared; ->canonical is the engine unit, ->factor
+                                  * converts to it, ->quantity says what it measures */
+    dcm_point_limits *limits;    /* owned; NULL when none or once in the engine */
+    uint32_t instance;           /* index of the collector instance */
+    uint32_t engine_id;          /* set by the pipeline; DCM_POINT_NO_ENGINE if carried only */
+    uint8_t kind;                /* dcm_kind */
+    uint8_t last_quality;        /* dcm_quality */
     /* Latest sample, for snapshots (written by the pipeline thread). */
-    double last_value;
+    double last_value;           /* engine unit */
     int64_t last_ts_ns;
-    dcm_quality last_quality;
 } dcm_point;
+
+/* Blocks of point ids, allocated as ids arrive and freed together: one small allocation
+ * per id would cost more than the id itself. */
+typedef struct dcm_id_block dcm_id_block;
 
 typedef struct dcm_points {
     pthread_mutex_t lock; /* guards growth and the latest-sample fields */
     dcm_point *items;
     size_t count, cap;
-    /* Ids -> index + 1 (0 = empty slot), open addressing, at most half full: declaring
+    /* Ids -> index + 1 (0 = empty slot), open addressing, at most 3/4 full: declaring
      * tens of thousands of points must not compare each id with every other. */
     uint32_t *slots;
     size_t slot_cap;      /* a power of two, or 0 */
+    dcm_id_block *ids;    /* newest first */
 } dcm_points;
 
 /* ------------------------------------------------------------------- bus */

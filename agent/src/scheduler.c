@@ -28,16 +28,55 @@ int dcm_points_init(dcm_points *p)
     return pthread_mutex_init(&p->lock, NULL) == 0 ? 0 : -1;
 }
 
+struct dcm_id_block {
+    dcm_id_block *next;
+    size_t used, cap;
+    char text[];
+};
+
+#define DCM_ID_BLOCK_BYTES 16384
+
 void dcm_points_destroy(dcm_points *p)
 {
-    for (size_t i = 0; i < p->count; i++) {
-        free(p->items[i].id);
-        free(p->items[i].unit);
+    for (size_t i = 0; i < p->count; i++)
+        free(p->items[i].limits);
+    for (dcm_id_block *b = p->ids, *next; b; b = next) {
+        next = b->next;
+        free(b);
     }
     free(p->items);
     free(p->slots);
     pthread_mutex_destroy(&p->lock);
     memset(p, 0, sizeof *p);
+}
+
+/* A copy of id in the pool, or NULL when memory runs out. */
+static const char *pool_id(dcm_points *p, const char *id)
+{
+    size_t n = strlen(id) + 1;
+    dcm_id_block *b = p->ids;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > DCM_ID_BLOCK_BYTES ? n : DCM_ID_BLOCK_BYTES;
+        dcm_id_block *nb = malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        nb->used = 0;
+        nb->cap = cap;
+        /* An id longer than a block gets a block of its own behind the current one, which
+         * keeps filling. */
+        if (b && n > DCM_ID_BLOCK_BYTES) {
+            nb->next = b->next;
+            b->next = nb;
+        } else {
+            nb->next = b;
+            p->ids = nb;
+        }
+        b = nb;
+    }
+    char *out = b->text + b->used;
+    memcpy(out, id, n);
+    b->used += n;
+    return out;
 }
 
 /* FNV-1a: ids share long prefixes ("<instance>."), which it spreads well enough. */
@@ -58,11 +97,11 @@ static size_t id_slot(const dcm_points *p, const char *id)
     return i;
 }
 
-/* Keeps the index at most half full for one more point. False when memory runs out
- * (the old index stays valid). */
+/* Keeps the index at most three quarters full for one more point (linear probing stays
+ * short at that load). False when memory runs out (the old index stays valid). */
 static bool index_reserve(dcm_points *p)
 {
-    if (p->slot_cap && (p->count + 1) * 2 <= p->slot_cap)
+    if (p->slot_cap && (p->count + 1) * 4 <= p->slot_cap * 3)
         return true;
     size_t cap = p->slot_cap ? p->slot_cap * 2 : 256;
     if (cap > SIZE_MAX / sizeof *p->slots)
@@ -78,12 +117,15 @@ static bool index_reserve(dcm_points *p)
     return true;
 }
 
-int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind kind,
-                       dcm_quantity quantity, double factor, const char *engine_unit,
-                       double wrap_modulus, double max_rate, uint32_t instance,
-                       const char *tag)
+int64_t dcm_points_add(dcm_points *p, const char *id, const dcm_unit_info *unit, dcm_kind kind,
+                       double wrap_modulus, double max_rate, uint32_t instance, const char *tag)
 {
     int64_t index = -1;
+    dcm_point_limits *limits = NULL;
+    if (!unit) {
+        dcm_log(DCM_LOG_ERROR, tag, "point '%s' has no unit", id);
+        return -1;
+    }
     pthread_mutex_lock(&p->lock);
     if (p->count >= UINT32_MAX - 1) { /* handles are uint32_t, UINT32_MAX a marker */
         dcm_log(DCM_LOG_ERROR, tag, "too many points declaring '%s'", id);
@@ -96,29 +138,28 @@ int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind
         dcm_log(DCM_LOG_ERROR, tag, "point '%s' is declared twice", id);
         goto out;
     }
+    /* Only an integrated quantity uses the limits. */
+    if (unit->quantity != DCM_QTY_OTHER && (wrap_modulus > 0 || max_rate > 0)) {
+        limits = malloc(sizeof *limits);
+        if (!limits)
+            goto nomem;
+        *limits = (dcm_point_limits){wrap_modulus, max_rate};
+    }
     if (!dcm_grow((void **)&p->items, &p->cap, p->count + 1, sizeof *p->items, 64))
         goto nomem;
-    dcm_point *pt = &p->items[p->count];
-    memset(pt, 0, sizeof *pt);
-    pt->id = strdup(id);
-    pt->unit = strdup(unit);
-    if (!pt->id || !pt->unit) {
-        free(pt->id);
-        free(pt->unit);
+    const char *pooled = pool_id(p, id);
+    if (!pooled)
         goto nomem;
-    }
-    pt->engine_unit = engine_unit;
-    pt->factor = factor;
-    pt->kind = kind;
-    pt->quantity = quantity;
-    pt->def.quantity = quantity;
-    pt->def.kind = kind;
-    pt->def.wrap_modulus = wrap_modulus;
-    pt->def.max_rate = max_rate;
-    pt->def.zone = -1;
-    pt->instance = instance;
-    pt->ledger_key = -1;
-    pt->last_quality = DCM_QUALITY_INVALID;
+    p->items[p->count] = (dcm_point){
+        .id = pooled,
+        .unit = unit,
+        .limits = limits,
+        .instance = instance,
+        .engine_id = DCM_POINT_NO_ENGINE,
+        .kind = (uint8_t)kind,
+        .last_quality = DCM_QUALITY_INVALID,
+    };
+    limits = NULL;
     index = (int64_t)p->count++;
     p->slots[slot] = (uint32_t)p->count;
     goto out;
@@ -126,6 +167,7 @@ nomem:
     dcm_log(DCM_LOG_ERROR, tag, "out of memory declaring point '%s'", id);
 out:
     pthread_mutex_unlock(&p->lock);
+    free(limits);
     return index;
 }
 
@@ -147,17 +189,17 @@ void dcm_collector_log(dcm_collector_ctx *ctx, dcm_log_level level, const char *
 int dcm_collector_declare_point(dcm_collector_ctx *ctx, const dcm_point_decl *decl,
                                 uint32_t *handle)
 {
-    dcm_unit_info unit;
     char why[160];
     char id[256];
     if (!decl || !decl->name || !decl->unit || !handle)
         return -1;
-    if (!dcm_unit_lookup(decl->unit, &unit)) {
+    const dcm_unit_info *unit = dcm_unit_find(decl->unit);
+    if (!unit) {
         dcm_log(DCM_LOG_ERROR, ctx->tag, "point '%s': unknown unit '%s'", decl->name,
                 decl->unit);
         return -1;
     }
-    if (!dcm_unit_fits_kind(&unit, decl->kind, why, sizeof why)) {
+    if (!dcm_unit_fits_kind(unit, decl->kind, why, sizeof why)) {
         dcm_log(DCM_LOG_ERROR, ctx->tag, "point '%s': %s", decl->name, why);
         return -1;
     }
@@ -168,17 +210,16 @@ int dcm_collector_declare_point(dcm_collector_ctx *ctx, const dcm_point_decl *de
     /* The wrap modulus of a fixed-width register, in the engine unit. */
     double modulus = 0;
     if (decl->kind == DCM_KIND_COUNTER && decl->counter_wrap > 0 && isfinite(decl->counter_wrap)) {
-        modulus = decl->counter_wrap * unit.factor;
+        modulus = decl->counter_wrap * unit->factor;
     } else if (decl->kind == DCM_KIND_COUNTER && decl->counter_bits > 0 &&
                decl->counter_bits < 64) {
         double scale = decl->counter_scale > 0 ? decl->counter_scale : 1.0;
-        modulus = ldexp(1.0, decl->counter_bits) * scale * unit.factor;
+        modulus = ldexp(1.0, decl->counter_bits) * scale * unit->factor;
     }
     /* max_rate is declared in the rate unit that goes with the amount unit: W for Wh. */
-    double max_rate = decl->max_rate > 0 ? decl->max_rate * unit.factor : 0;
-    int64_t idx = dcm_points_add(ctx->sched->env.points, id, decl->unit, decl->kind,
-                                 unit.quantity, unit.factor, unit.canonical, modulus, max_rate,
-                                 ctx->index, ctx->tag);
+    double max_rate = decl->max_rate > 0 ? decl->max_rate * unit->factor : 0;
+    int64_t idx = dcm_points_add(ctx->sched->env.points, id, unit, decl->kind, modulus,
+                                 max_rate, ctx->index, ctx->tag);
     if (idx < 0)
         return -1;
     *handle = (uint32_t)idx;
@@ -199,25 +240,34 @@ static void flush_batch(dcm_collector_ctx *ctx)
 }
 
 /* Room for one more sample: the batch grows up to DCM_BATCH_CAP, and is handed on when
- * full (or when it cannot grow: more pushes, nothing lost). */
-static void batch_room(dcm_collector_ctx *ctx)
+ * full (or when it cannot grow: more pushes, nothing lost). False only when there is no
+ * batch at all and none can be allocated. */
+static bool batch_room(dcm_collector_ctx *ctx)
 {
     if (ctx->batch_count < ctx->batch_cap)
-        return;
+        return true;
     if (ctx->batch_cap < DCM_BATCH_CAP &&
         dcm_grow((void **)&ctx->batch, &ctx->batch_cap, ctx->batch_count + 1,
                  sizeof *ctx->batch, DCM_BATCH_INITIAL))
-        return;
+        return true;
     flush_batch(ctx);
+    if (ctx->batch_cap)
+        return true;
+    dcm_log_limited(DCM_LOG_ERROR, ctx->tag, "out of memory: a sample is lost");
+    return false;
 }
 
-/* Queues the instance's watermark behind its samples and hands the batch to the bus. */
+/* Queues the instance's watermark behind its samples and hands the batch to the bus.
+ * The batch is released with the poll: a thousand idle instances hold none. */
 void dcm_sched_flush(dcm_collector_ctx *ctx, int64_t watermark)
 {
-    batch_room(ctx);
-    ctx->batch[ctx->batch_count++] = (dcm_sample){
-        .point = DCM_SAMPLE_WATERMARK, .ts_ns = watermark, .value = (double)ctx->index};
+    if (batch_room(ctx))
+        ctx->batch[ctx->batch_count++] = (dcm_sample){
+            .point = DCM_SAMPLE_WATERMARK, .ts_ns = watermark, .value = (double)ctx->index};
     flush_batch(ctx);
+    free(ctx->batch);
+    ctx->batch = NULL;
+    ctx->batch_cap = 0;
 }
 
 void dcm_collector_emit(dcm_collector_ctx *ctx, uint32_t handle, int64_t ts_ns, double value,
@@ -231,7 +281,7 @@ void dcm_collector_emit(dcm_collector_ctx *ctx, uint32_t handle, int64_t ts_ns, 
         dcm_log_limited(DCM_LOG_ERROR, ctx->tag, "emit on a point this instance did not declare");
         return;
     }
-    factor = pts->items[handle].factor;
+    factor = pts->items[handle].unit->factor;
     pthread_mutex_unlock(&pts->lock);
 
     double v = value * factor;
@@ -239,7 +289,8 @@ void dcm_collector_emit(dcm_collector_ctx *ctx, uint32_t handle, int64_t ts_ns, 
         v = 0;
         q = DCM_QUALITY_INVALID;
     }
-    batch_room(ctx);
+    if (!batch_room(ctx))
+        return;
     ctx->batch[ctx->batch_count++] =
         (dcm_sample){.point = handle, .quality = (uint8_t)q, .ts_ns = ts_ns, .value = v};
     if (ts_ns > ctx->poll_newest_ts)
@@ -256,8 +307,8 @@ static void declare_health_points(dcm_collector_ctx *ctx)
     char id[256];
     for (int i = 0; i < 3; i++) {
         snprintf(id, sizeof id, "%s.%s", ctx->cfg->name, health[i].name);
-        ctx->health_points[i] = dcm_points_add(ctx->sched->env.points, id, health[i].unit,
-                                               DCM_KIND_GAUGE, DCM_QTY_OTHER, 1.0, health[i].unit,
+        ctx->health_points[i] = dcm_points_add(ctx->sched->env.points, id,
+                                               dcm_unit_find(health[i].unit), DCM_KIND_GAUGE,
                                                0, 0, ctx->index, ctx->tag);
     }
 }
@@ -418,12 +469,9 @@ dcm_scheduler *dcm_scheduler_create(const dcm_scheduler_env *env)
         ctx->cfg = cc;
         ctx->desc = cc->descriptor;
         snprintf(ctx->tag, sizeof ctx->tag, "%s/%s", cc->type, cc->name);
-        ctx->batch = malloc(DCM_BATCH_INITIAL * sizeof *ctx->batch);
-        ctx->batch_cap = DCM_BATCH_INITIAL;
         ctx->health.name = strdup(cc->name);
         ctx->health.type = strdup(cc->type);
-        if (!ctx->batch || !ctx->health.name || !ctx->health.type) {
-            free(ctx->batch);
+        if (!ctx->health.name || !ctx->health.type) {
             free(ctx->health.name);
             free(ctx->health.type);
             goto fail;

@@ -42,9 +42,9 @@ size_t dcm_scheduler_count(const dcm_scheduler *s);
 size_t dcm_scheduler_health(dcm_scheduler *s, dcm_instance_health **out);
 
 /* Registers a point in the registry (also used for the scheduler's own health points).
- * Returns its index, or -1 (reason logged under tag). */
-int64_t dcm_points_add(dcm_points *p, const char *id, const char *unit, dcm_kind kind,
-                       dcm_quantity quantity, double factor, const char *engine_unit,
+ * unit is an entry of the unit table (dcm_unit_find); wrap_modulus and max_rate are in
+ * the engine unit (0 = none). Returns its index, or -1 (reason logged under tag). */
+int64_t dcm_points_add(dcm_points *p, const char *id, const dcm_unit_info *unit, dcm_kind kind,
                        double wrap_modulus, double max_rate, uint32_t instance,
                        const char *tag);
 int dcm_points_init(dcm_points *p);

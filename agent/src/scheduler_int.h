@@ -9,9 +9,10 @@
 
 #include "scheduler.h"
 
-/* An instance's batch starts small and doubles up to DCM_BATCH_CAP samples as its polls
- * need (then it is handed on in parts): thousands of SNMP instances of 60 points each
- * must not each hold room for 4,096. */
+/* An instance's batch starts small and doubles up to DCM_BATCH_CAP samples as its poll
+ * needs (then it is handed on in parts), and is freed when the poll ends: thousands of
+ * SNMP instances of 60 points each must not each hold room for 4,096, nor for 60 while
+ * they wait for their next poll. */
 #define DCM_BATCH_INITIAL 64
 #define DCM_BATCH_CAP 4096
 

@@ -39,18 +39,20 @@ static const dcm_unit_info table[] = {
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 
+const dcm_unit_info *dcm_unit_find(const char *name)
+{
+    for (size_t i = 0; name && i < TABLE_SIZE; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
 bool dcm_unit_lookup(const char *name, dcm_unit_info *out)
 {
-    if (!name)
-        return false;
-    for (size_t i = 0; i < TABLE_SIZE; i++) {
-        if (strcmp(table[i].name, name) == 0) {
-            if (out)
-                *out = table[i];
-            return true;
-        }
-    }
-    return false;
+    const dcm_unit_info *u = dcm_unit_find(name);
+    if (u && out)
+        *out = *u;
+    return u != NULL;
 }
 
 size_t dcm_unit_count(void) { return TABLE_SIZE; }

@@ -27,6 +27,9 @@ typedef struct dcm_unit_info {
     bool is_rate;
 } dcm_unit_info;
 
+/* The table's entry for name (static storage, never freed), or NULL for an unknown unit:
+ * holders of many points keep this pointer rather than copies of the strings. */
+const dcm_unit_info *dcm_unit_find(const char *name);
 /* Looks name up in the table. Returns false (and leaves *out) if it is not a known unit. */
 bool dcm_unit_lookup(const char *name, dcm_unit_info *out);
 

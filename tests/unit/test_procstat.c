@@ -153,7 +153,7 @@ static void test_collector(void **state)
     int64_t cpu2 = dcm_harness_point(&h, "host.cpu2.utilization");
     assert_true(total >= 0 && cpu0 >= 0 && cpu2 >= 0);
     assert_int_equal(dcm_harness_point(&h, "host.cpu1.utilization"), -1);
-    assert_string_equal(h.pts.items[total].unit, "%");
+    assert_string_equal(h.pts.items[total].unit->name, "%");
 
     /* The baseline is read at init: a changed file gives the interval's utilisation. */
     write_file(fx->stat_path, stat_b);

@@ -147,9 +147,13 @@ static void test_wrap(void **state)
     assert_true(dcm_harness_point(&h, "cpu.package-1.energy") >= 0);
     assert_int_equal(h.pts.count, 3 + 4); /* health points + 4 zones, no MMIO twin */
     const dcm_point *pt = &h.pts.items[pkg];
-    assert_string_equal(pt->unit, "uJ");
+    assert_string_equal(pt->unit->name, "uJ");
     assert_int_equal(pt->kind, DCM_KIND_COUNTER);
-    dcm_point_def def = pt->def;
+    assert_non_null(pt->limits);
+    /* The definition the pipeline gives the engine for this point. */
+    dcm_point_def def = {.quantity = pt->unit->quantity, .kind = (dcm_kind)pt->kind,
+                         .wrap_modulus = pt->limits->wrap_modulus,
+                         .max_rate = pt->limits->max_rate, .zone = -1};
     assert_true(fabs(def.wrap_modulus - RANGE_UJ * KWH_PER_UJ) < 1e-12 * def.wrap_modulus);
 
     assert_int_equal(dcm_harness_start(&h), 1);

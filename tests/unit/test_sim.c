@@ -644,8 +644,9 @@ static void test_collector_in_scheduler(void **unused)
 
     const dcm_point *grid = point_named(&pts, "hall.grid.energy");
     assert_non_null(grid);
-    assert_string_equal(grid->unit, "Wh");
-    assert_true(grid->def.wrap_modulus == 4294967.296);
+    assert_string_equal(grid->unit->name, "Wh");
+    assert_non_null(grid->limits);
+    assert_true(grid->limits->wrap_modulus == 4294967.296);
     assert_non_null(point_named(&pts, "hall.servers.node02.cpu"));
     assert_null(point_named(&pts, "hall.servers.node03.cpu"));
 

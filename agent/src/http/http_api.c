@@ -166,11 +166,11 @@ static void copy_point(void *ctx, size_t index, const dcm_point *p)
     cc->items[cc->count++] = (dcm_http_point){
         .index = index,
         .id = p->id,
-        .unit = p->unit,
-        .kind = p->kind,
-        .value = p->factor != 0 ? p->last_value / p->factor : p->last_value,
+        .unit = p->unit->name,
+        .kind = (dcm_kind)p->kind,
+        .value = p->unit->factor != 0 ? p->last_value / p->unit->factor : p->last_value,
         .ts_ns = p->last_ts_ns,
-        .quality = p->last_quality,
+        .quality = (dcm_quality)p->last_quality,
     };
 }
 
