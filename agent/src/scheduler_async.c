@@ -22,7 +22,7 @@
 /* Instances start spread over at most this much of their interval, in steps of
  * PHASE_STEP_NS (see phase_of). */
 #define PHASE_SPREAD_MAX_NS (INT64_C(1000) * 1000000)
-#define PHASE_STEP_NS (INT64_C(50) * 1000000)
+#define PHASE_STEP_NS (INT64_C(10) * 1000000)
 
 typedef struct slot {
     dcm_collector_ctx *ctx;
