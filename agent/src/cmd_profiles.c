@@ -22,6 +22,9 @@ static void profiles_usage(FILE *out)
     fputs("usage: dcmetrics profiles [--names] [NAME...]\n"
           "  Lists the compiled-in Modbus device profiles with their points; with NAME, only\n"
           "  those. Addresses are 0-based protocol addresses (what goes on the wire).\n"
+#ifdef DCM_WITH_SNMP
+          "  NAME may also be an SNMP profile file (a path: has a '/' or ends in .yaml).\n"
+#endif
           "  --names           only the profile names and descriptions\n",
           out);
 }

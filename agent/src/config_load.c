@@ -252,7 +252,12 @@ static void load_collector(dcm_cfg_ctx *c, const dcm_node *item, size_t idx,
     char where[80];
     snprintf(where, sizeof(where), "%s.type", path);
     if (d && d->abi_version == DCM_COLLECTOR_ABI) {
+        size_t errors = c->diags->errors;
         dcm_cfg_check_keys(c, item, path, collector_keys, d->keys);
+        /* The collector's own checks read the keys as the table typed them: only once
+         * that held, or they would report the same mistake again in other words. */
+        if (d->check && c->diags->errors == errors)
+            d->check(item, path, c->diags);
     } else {
         /* Without a usable descriptor the other keys cannot be judged: check the common
          * ones only, and say why the type is not usable. */

@@ -191,6 +191,23 @@ static dcm_collector_status snmp_cancel(void *state, dcm_collector_ctx *ctx)
     return outcome(st, DCM_SNMP_ETIMEOUT);
 }
 
+/* Configuration load: what init would refuse (unknown profiles, unreadable or invalid
+ * profile files, bad OIDs, credentials), told with file:line:column before anything runs. */
+static void snmp_check(const dcm_node *item, const char *path, dcm_diags *diags)
+{
+    /* The poll deadline only sets the request timeout's default: the entry's own, or the
+     * loader's default (the interval, at most 5 s) with the entry's interval if given. */
+    const int64_t cap_ns = INT64_C(5000000000);
+    int64_t timeout_ns = cap_ns;
+    if (!dcm_node_as_duration_ns(dcm_node_get(item, "timeout"), &timeout_ns) &&
+        dcm_node_as_duration_ns(dcm_node_get(item, "interval"), &timeout_ns) &&
+        timeout_ns > cap_ns)
+        timeout_ns = cap_ns;
+    if (dcm_snmp_instance_check(item, timeout_ns, path, diags) == DCM_SNMP_ENOMEM)
+        dcm_diags_add(diags, DCM_DIAG_ERROR, dcm_node_file(item), dcm_node_line(item),
+                      dcm_node_column(item), path, "out of memory");
+}
+
 static const dcm_collector_async snmp_async = {
     .begin = snmp_begin,
     .wait = snmp_wait,
@@ -207,4 +224,5 @@ const dcm_collector_descriptor dcm_snmp_collector = {
     .poll = NULL,
     .close = snmp_close,
     .async = &snmp_async,
+    .check = snmp_check,
 };

@@ -20,7 +20,8 @@ const dcm_config_key dcm_snmp_instance_keys[] = {
     {"priv_protocol", DCM_KEY_STRING, NULL, false, "v3: DES, AES (AES-128), AES-192, AES-256"},
     {"priv_password", DCM_KEY_SECRET, NULL, false, "v3 privacy pass phrase"},
     {"context", DCM_KEY_STRING, NULL, false, "v3 context name"},
-    {"profile", DCM_KEY_STRING, NULL, false, "compiled-in profile, or auto (chosen by sysObjectID)"},
+    {"profile", DCM_KEY_STRING, NULL, false,
+     "compiled-in profile, auto (chosen by sysObjectID), or a profile file (PATH.yaml)"},
     {"points", DCM_KEY_LIST, NULL, false, "scalars: [{name, oid, unit, scale, kind, ...}]"},
     {"tables", DCM_KEY_LIST, NULL, false, "tables: [{name, columns: [...]}]"},
     {"retries", DCM_KEY_INT, "1", false, "retransmissions of an unanswered request"},
@@ -177,7 +178,6 @@ void dcm_snmp_instance_free(dcm_snmp_instance *inst)
     if (!inst)
         return;
     dcm_snmp_target_free(&inst->target);
-    dcm_snmp_profile_destroy(inst->profile);
     for (size_t i = 0; i < inst->point_count; i++)
         dcm_snmp_point_clear(&inst->points[i]);
     for (size_t i = 0; i < inst->table_count; i++)
@@ -195,24 +195,27 @@ static void err(dcm_diags *d, const dcm_node *at, const char *path, const char *
     dcm_diag_at(d, DCM_DIAG_ERROR, at, where, "%s", msg);
 }
 
-/* A secret key: NULL when absent; an error when it cannot be read. */
-static bool secret(const dcm_node *item, const char *key, const char *path, char **out,
-                   dcm_diags *d)
+/* A secret key: NULL when absent; an error when it cannot be read, unless only checking
+ * (check_only), where *given still says that it was written. */
+static bool secret(const dcm_node *item, const char *key, const char *path, bool check_only,
+                   char **out, bool *given, dcm_diags *d)
 {
     char why[200];
     *out = dcm_node_secret(item, key, why, sizeof why);
-    if (!*out && why[0]) {
+    *given = *out || why[0];
+    if (!*out && why[0] && !check_only) {
         err(d, dcm_node_get(item, key), path, key, why);
         return false;
     }
     return true;
 }
 
-static dcm_snmp_err parse_v3(const dcm_node *item, const char *path, dcm_snmp_target *t,
-                             dcm_diags *d)
+static dcm_snmp_err parse_v3(const dcm_node *item, const char *path, bool check_only,
+                             dcm_snmp_target *t, dcm_diags *d)
 {
     const char *s;
     const dcm_node *v;
+    bool has_auth, has_priv;
     if (!dcm_node_as_string(dcm_node_get(item, "user"), &s)) {
         err(d, item, path, "user", "version 3 needs user:");
     } else if (!(t->user = strdup(s))) {
@@ -224,15 +227,15 @@ static dcm_snmp_err parse_v3(const dcm_node *item, const char *path, dcm_snmp_ta
     if (dcm_node_as_string(v = dcm_node_get(item, "priv_protocol"), &s) &&
         !dcm_snmp_priv_parse(s, &t->priv))
         err(d, v, path, "priv_protocol", "expected DES, AES, AES-192 or AES-256");
-    secret(item, "auth_password", path, &t->auth_password, d);
-    secret(item, "priv_password", path, &t->priv_password, d);
-    if (t->auth && !t->auth_password)
+    secret(item, "auth_password", path, check_only, &t->auth_password, &has_auth, d);
+    secret(item, "priv_password", path, check_only, &t->priv_password, &has_priv, d);
+    if (t->auth && !has_auth)
         err(d, item, path, "auth_password", "auth_protocol needs auth_password (or _file, _env)");
-    if (!t->auth && t->auth_password)
+    if (!t->auth && has_auth)
         t->auth = DCM_SNMP_AUTH_SHA; /* a pass phrase without a protocol: the common default */
-    if (t->priv && !t->priv_password)
+    if (t->priv && !has_priv)
         err(d, item, path, "priv_password", "priv_protocol needs priv_password (or _file, _env)");
-    if (!t->priv && t->priv_password)
+    if (!t->priv && has_priv)
         t->priv = DCM_SNMP_PRIV_AES128;
     if (t->priv && !t->auth)
         err(d, item, path, "priv_protocol", "privacy needs authentication (authPriv)");
@@ -248,12 +251,13 @@ static dcm_snmp_err parse_v3(const dcm_node *item, const char *path, dcm_snmp_ta
 }
 
 static dcm_snmp_err parse_target(const dcm_node *item, int64_t timeout_ns, const char *path,
-                                 dcm_snmp_target *t, dcm_diags *d)
+                                 bool check_only, dcm_snmp_target *t, dcm_diags *d)
 {
     const char *s;
     const dcm_node *v;
     long long x;
     char why[200];
+    bool given;
     if (dcm_node_as_string(v = dcm_node_get(item, "host"), &s)) {
         if (!(t->display = strdup(s)))
             return DCM_SNMP_ENOMEM;
@@ -265,10 +269,10 @@ static dcm_snmp_err parse_target(const dcm_node *item, int64_t timeout_ns, const
         !dcm_snmp_version_parse(s, &t->version))
         err(d, v, path, "version", "expected 1, 2c or 3");
     if (t->version == 3) {
-        if (parse_v3(item, path, t, d) == DCM_SNMP_ENOMEM)
+        if (parse_v3(item, path, check_only, t, d) == DCM_SNMP_ENOMEM)
             return DCM_SNMP_ENOMEM;
     } else {
-        if (!secret(item, "community", path, &t->community, d))
+        if (!secret(item, "community", path, check_only, &t->community, &given, d))
             return DCM_SNMP_OK;
         if (!t->community && !(t->community = strdup("public")))
             return DCM_SNMP_ENOMEM;
@@ -346,12 +350,13 @@ static dcm_snmp_err parse_own(const dcm_node *item, const char *path, dcm_snmp_i
     return DCM_SNMP_OK;
 }
 
-dcm_snmp_err dcm_snmp_instance_parse(const dcm_node *item, int64_t timeout_ns, const char *path,
-                                     dcm_snmp_instance *out, dcm_diags *diags)
+static dcm_snmp_err instance_parse(const dcm_node *item, int64_t timeout_ns, const char *path,
+                                   bool check_only, dcm_snmp_instance *out, dcm_diags *diags)
 {
     memset(out, 0, sizeof *out);
     size_t errors = diags->errors;
-    if (parse_target(item, timeout_ns, path, &out->target, diags) == DCM_SNMP_ENOMEM)
+    if (parse_target(item, timeout_ns, path, check_only, &out->target, diags) ==
+        DCM_SNMP_ENOMEM)
         return DCM_SNMP_ENOMEM;
     const char *s;
     const dcm_node *v = dcm_node_get(item, "profile");
@@ -361,7 +366,7 @@ dcm_snmp_err dcm_snmp_instance_parse(const dcm_node *item, int64_t timeout_ns, c
         } else {
             char where[200];
             snprintf(where, sizeof where, "%s.profile", path);
-            dcm_snmp_err e = dcm_snmp_profile_load(s, v, where, &out->profile, diags);
+            dcm_snmp_err e = dcm_snmp_profile_get(s, v, where, &out->profile, diags);
             if (e == DCM_SNMP_ENOMEM)
                 return e;
         }
@@ -372,4 +377,19 @@ dcm_snmp_err dcm_snmp_instance_parse(const dcm_node *item, int64_t timeout_ns, c
         !dcm_node_size(dcm_node_get(item, "tables")))
         err(diags, item, path, NULL, "no points: name a profile: (or auto) or give points:");
     return diags->errors == errors ? DCM_SNMP_OK : DCM_SNMP_EINVALID;
+}
+
+dcm_snmp_err dcm_snmp_instance_parse(const dcm_node *item, int64_t timeout_ns, const char *path,
+                                     dcm_snmp_instance *out, dcm_diags *diags)
+{
+    return instance_parse(item, timeout_ns, path, false, out, diags);
+}
+
+dcm_snmp_err dcm_snmp_instance_check(const dcm_node *item, int64_t timeout_ns, const char *path,
+                                     dcm_diags *diags)
+{
+    dcm_snmp_instance inst;
+    dcm_snmp_err e = instance_parse(item, timeout_ns, path, true, &inst, diags);
+    dcm_snmp_instance_free(&inst);
+    return e;
 }

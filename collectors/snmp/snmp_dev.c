@@ -23,6 +23,17 @@ typedef enum step {
     ST_WALK,
 } step;
 
+/* What `profile: auto` needs while it looks for a profile: a thousand devices with a
+ * named profile carry none of it. */
+typedef struct auto_detect {
+    dcm_snmp_oid sysoid;
+    bool have_sysoid;
+    const dcm_snmp_profile *cand[MAX_CANDIDATES];
+    bool cand_out[MAX_CANDIDATES];
+    size_t ncand;
+    bool no_match_logged;
+} auto_detect;
+
 struct dcm_snmp_dev {
     const dcm_snmp_instance *inst;
     dcm_snmp_dev_events ev;
@@ -37,13 +48,7 @@ struct dcm_snmp_dev {
     const dcm_snmp_profile *profile;
     bool planned;
     dcm_snmp_plan plan;
-    /* auto */
-    dcm_snmp_oid sysoid;
-    bool have_sysoid;
-    const dcm_snmp_profile *cand[MAX_CANDIDATES];
-    bool cand_out[MAX_CANDIDATES];
-    size_t ncand;
-    bool no_match_logged;
+    auto_detect *det;   /* owned; `profile: auto` only */
     /* the poll in flight */
     step st;
     int reqid;
@@ -52,7 +57,8 @@ struct dcm_snmp_dev {
     bool retry_step;    /* v1 noSuchName / tooBig: send the step again, adjusted */
     size_t get_pos, get_n;
     size_t walk_pos;
-    int req_cols[MAX_BULK_VARBINDS];
+    uint16_t *req_cols; /* owned; per variable of the walk request: its walked column
+                         * (allocated with a plan that has tables) */
     size_t nreq_cols;
     int bulk_limit;     /* halved on tooBig */
     struct timespec t0;
@@ -128,15 +134,15 @@ static void handle_detect(dcm_snmp_dev *d, netsnmp_pdu *pdu)
 {
     size_t i = 0;
     for (netsnmp_variable_list *v = pdu->variables; v; v = v->next_variable) {
-        while (i < d->ncand && d->cand_out[i])
+        while (i < d->det->ncand && d->det->cand_out[i])
             i++;
-        if (i >= d->ncand)
+        if (i >= d->det->ncand)
             break;
         dcm_snmp_oid name;
         dcm_snmp_oid_from_lib(v->name, v->name_length, &name);
         if (v->type != SNMP_ENDOFMIBVIEW && v->type != SNMP_NOSUCHOBJECT &&
-            dcm_snmp_oid_has_prefix(&name, &d->cand[i]->detect) && !d->profile)
-            d->profile = d->cand[i];
+            dcm_snmp_oid_has_prefix(&name, &d->det->cand[i]->detect) && !d->profile)
+            d->profile = d->det->cand[i];
         i++;
     }
 }
@@ -179,9 +185,9 @@ static void handle_error_status(dcm_snmp_dev *d, netsnmp_pdu *pdu)
             return;
         } else if (d->st == ST_DETECT) {
             size_t k = 0;
-            for (size_t i = 0; i < d->ncand; i++)
-                if (!d->cand_out[i] && (long)++k == idx) {
-                    d->cand_out[i] = true;
+            for (size_t i = 0; i < d->det->ncand; i++)
+                if (!d->det->cand_out[i] && (long)++k == idx) {
+                    d->det->cand_out[i] = true;
                     d->retry_step = true;
                     return;
                 }
@@ -251,8 +257,8 @@ static int on_reply(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, 
     case ST_SYSOID:
         if (pdu->variables && pdu->variables->type == ASN_OBJECT_ID) {
             dcm_snmp_value v;
-            dcm_snmp_value_from_var(pdu->variables, &v, &d->sysoid);
-            d->have_sysoid = true;
+            dcm_snmp_value_from_var(pdu->variables, &v, &d->det->sysoid);
+            d->det->have_sysoid = true;
         }
         break;
     case ST_DETECT: handle_detect(d, pdu); break;
@@ -326,7 +332,7 @@ static dcm_snmp_err send_walk(dcm_snmp_dev *d)
             snmp_free_pdu(pdu);
             return DCM_SNMP_ENOMEM;
         }
-        d->req_cols[d->nreq_cols++] = (int)c;
+        d->req_cols[d->nreq_cols++] = (uint16_t)c;
     }
     if (!v1) {
         /* Enough repetitions for the whole table in one reply when its size is known. */
@@ -359,10 +365,10 @@ static dcm_snmp_err send_detect(dcm_snmp_dev *d)
 {
     netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GETNEXT);
     size_t added = 0;
-    for (size_t i = 0; pdu && i < d->ncand; i++) {
-        if (d->cand_out[i])
+    for (size_t i = 0; pdu && i < d->det->ncand; i++) {
+        if (d->det->cand_out[i])
             continue;
-        if (!add_var(pdu, &d->cand[i]->detect)) {
+        if (!add_var(pdu, &d->det->cand[i]->detect)) {
             snmp_free_pdu(pdu);
             return DCM_SNMP_ENOMEM;
         }
@@ -382,6 +388,9 @@ static dcm_snmp_err make_plan(dcm_snmp_dev *d)
 {
     if (dcm_snmp_plan_build(&d->plan, d->profile, d->inst) != DCM_SNMP_OK)
         return DCM_SNMP_ENOMEM;
+    if (d->plan.nwalks && !d->req_cols &&
+        !(d->req_cols = malloc(MAX_BULK_VARBINDS * sizeof *d->req_cols)))
+        return DCM_SNMP_ENOMEM;
     d->planned = true;
     if (d->profile)
         d->stats.profile = d->profile->name;
@@ -397,11 +406,11 @@ static void collect_candidates(dcm_snmp_dev *d)
         if (p)
             all[n++] = p;
     }
-    d->ncand = dcm_snmp_auto_candidates(all, n, d->have_sysoid ? &d->sysoid : NULL, idx,
+    d->det->ncand = dcm_snmp_auto_candidates(all, n, d->det->have_sysoid ? &d->det->sysoid : NULL, idx,
                                         MAX_CANDIDATES);
-    for (size_t i = 0; i < d->ncand; i++) {
-        d->cand[i] = all[idx[i]];
-        d->cand_out[i] = false;
+    for (size_t i = 0; i < d->det->ncand; i++) {
+        d->det->cand[i] = all[idx[i]];
+        d->det->cand_out[i] = false;
     }
 }
 
@@ -414,7 +423,7 @@ static dcm_snmp_err start_reading(dcm_snmp_dev *d)
 {
     if (!d->planned) {
         d->st = ST_SYSOID;
-        d->have_sysoid = false;
+        d->det->have_sysoid = false;
         d->profile = NULL;
         return send_oid(d, SNMP_MSG_GET, &sys_object_id);
     }
@@ -452,7 +461,7 @@ static dcm_snmp_err next(dcm_snmp_dev *d)
         case ST_SYSOID:
             collect_candidates(d);
             d->st = ST_DETECT;
-            if (d->ncand) {
+            if (d->det->ncand) {
                 dcm_snmp_err e = send_detect(d);
                 if (e != DCM_SNMP_OK || !d->replied)
                     return e;
@@ -460,14 +469,14 @@ static dcm_snmp_err next(dcm_snmp_dev *d)
             continue;
         case ST_DETECT:
             if (!d->profile && !d->inst->point_count && !d->inst->table_count) {
-                if (!d->no_match_logged) {
+                if (!d->det->no_match_logged) {
                     char s[200] = "none";
-                    if (d->have_sysoid)
-                        dcm_snmp_oid_format(&d->sysoid, s, sizeof s);
+                    if (d->det->have_sysoid)
+                        dcm_snmp_oid_format(&d->det->sysoid, s, sizeof s);
                     say(d, DCM_LOG_WARN, "%s: no compiled-in profile fits this device "
                                          "(sysObjectID %s): name one with profile:",
                         d->inst->target.display, s);
-                    d->no_match_logged = true;
+                    d->det->no_match_logged = true;
                 }
                 return DCM_SNMP_EPROTO;
             }
@@ -562,7 +571,12 @@ dcm_snmp_err dcm_snmp_dev_create(const dcm_snmp_instance *inst, const dcm_snmp_d
     d->inst = inst;
     d->ev = *ev;
     d->fd = -1;
-    dcm_snmp_err e = dcm_snmp_keys_derive(&inst->target, &d->keys, why, why_size);
+    dcm_snmp_err e = DCM_SNMP_ENOMEM;
+    if (inst->auto_profile && !(d->det = calloc(1, sizeof *d->det))) {
+        snprintf(why, why_size, "out of memory");
+        goto fail;
+    }
+    e = dcm_snmp_keys_derive(&inst->target, &d->keys, why, why_size);
     if (e != DCM_SNMP_OK)
         goto fail;
     if (!inst->auto_profile) {
@@ -588,6 +602,8 @@ void dcm_snmp_dev_destroy(dcm_snmp_dev *d)
         netsnmp_large_fd_set_cleanup(&d->fdset);
     dcm_snmp_plan_free(&d->plan);
     memset(&d->keys, 0, sizeof d->keys);
+    free(d->det);
+    free(d->req_cols);
     free(d);
 }
 

@@ -15,8 +15,8 @@
  * Not thread-safe: every call for every device must come from one thread (net-snmp).
  * dcm_snmp_lib_init() must run first, on the main thread.
  *
- * Ownership: the device borrows the instance (it must outlive the device) and holds
- * shared references to compiled-in profiles.
+ * Ownership: the device borrows the instance (it must outlive the device) and the shared
+ * profiles (dcm_snmp_profile_get(), kept until exit).
  */
 #ifndef DCM_SNMP_DEV_H
 #define DCM_SNMP_DEV_H
@@ -43,9 +43,6 @@ typedef struct dcm_snmp_dev_events {
  * no persistent state written, no logging to stderr; raises the open-file limit so
  * thousands of sessions fit. Call on the main thread before any device is created. */
 void dcm_snmp_lib_init(void);
-
-/* A compiled-in profile parsed once and shared (NULL if none of that name or invalid). */
-const dcm_snmp_profile *dcm_snmp_profile_shared(const char *name);
 
 dcm_snmp_err dcm_snmp_dev_create(const dcm_snmp_instance *inst, const dcm_snmp_dev_events *ev,
                                  dcm_snmp_dev **out, char *why, size_t why_size);

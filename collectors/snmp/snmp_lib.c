@@ -1,5 +1,4 @@
-/* net-snmp set-up, sessions, keys, conversions; and the compiled-in profiles parsed once
- * and shared by every device (a thousand PDUs of one model hold one copy). */
+/* net-snmp set-up, sessions, keys, conversions. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,50 +39,6 @@ static void lib_init_once(void)
 }
 
 void dcm_snmp_lib_init(void) { pthread_once(&lib_once, lib_init_once); }
-
-/* ------------------------------------------------------- shared profiles */
-
-typedef struct shared_profile {
-    const char *name;        /* the embedded name (static storage) */
-    dcm_snmp_profile *profile;
-    bool tried;
-} shared_profile;
-
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static shared_profile *shared;
-static size_t shared_count;
-
-const dcm_snmp_profile *dcm_snmp_profile_shared(const char *name)
-{
-    const dcm_snmp_embedded *e = dcm_snmp_profile_find(name);
-    if (!e)
-        return NULL;
-    const dcm_snmp_profile *out = NULL;
-    pthread_mutex_lock(&shared_lock);
-    if (!shared) {
-        shared = calloc(dcm_snmp_profile_count() + 1, sizeof *shared);
-        if (!shared)
-            goto out;
-        shared_count = dcm_snmp_profile_count();
-    }
-    for (size_t i = 0; i < shared_count; i++) {
-        if (dcm_snmp_profile_at(i) != e)
-            continue;
-        shared_profile *s = &shared[i];
-        if (!s->tried) {
-            dcm_diags diags;
-            dcm_diags_init(&diags);
-            s->tried = dcm_snmp_profile_parse_text(e->text, e->len, e->name, &s->profile,
-                                                   &diags) != DCM_SNMP_ENOMEM;
-            dcm_diags_free(&diags);
-        }
-        out = s->profile;
-        break;
-    }
-out:
-    pthread_mutex_unlock(&shared_lock);
-    return out;
-}
 
 /* ------------------------------------------------------------------ keys */
 

@@ -24,7 +24,7 @@
 typedef enum dcm_snmp_err {
     DCM_SNMP_OK = 0,
     DCM_SNMP_EINVALID,  /* invalid profile, point, OID or option (see diagnostics) */
-    DCM_SNMP_ENOTFOUND, /* no compiled-in profile of that name */
+    DCM_SNMP_ENOTFOUND, /* no compiled-in profile of that name, or its file cannot be read */
     DCM_SNMP_ENOMEM,
     DCM_SNMP_ETIMEOUT,  /* the device did not answer in time */
     DCM_SNMP_EPROTO,    /* an error status, a report or a malformed reply */

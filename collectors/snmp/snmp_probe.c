@@ -24,7 +24,7 @@ static void usage(FILE *out)
 {
     fputs("usage: dcmetrics probe snmp HOST[:PORT] [-v 1|2c|3] [-c COMMUNITY]\n"
           "           [-u USER [-a AUTH -A PASS [-x PRIV -X PASS]] [-n CONTEXT]]\n"
-          "           (--oid OID ... | --walk OID | --profile NAME|auto)\n"
+          "           (--oid OID ... | --walk OID | --profile NAME|auto|FILE)\n"
           "  -v VERSION       1, 2c (default) or 3\n"
           "  -c COMMUNITY     v1/v2c community (default public; or env DCM_SNMP_COMMUNITY)\n"
           "  -u USER          v3 user\n"
@@ -35,7 +35,8 @@ static void usage(FILE *out)
           "  -n CONTEXT       v3 context name\n"
           "  --oid OID        GET one numeric OID (repeatable)\n"
           "  --walk OID       walk a subtree (GETBULK; GETNEXT for v1)\n"
-          "  --profile NAME   read every point of a compiled-in profile; auto: detect it\n"
+          "  --profile NAME   read every point of a compiled-in profile; auto: detect it;\n"
+          "                   FILE (a path: has a '/' or ends in .yaml): a profile file\n"
           "  --timeout D      wait per request (default 1s); --retries N (default 1)\n"
           "Exit: 0 read ok, 1 device error, 2 usage.\n",
           out);
@@ -258,8 +259,8 @@ static int parse(int argc, char **argv, dcm_snmp_instance *inst, probe_out *po, 
         } else {
             dcm_diags diags;
             dcm_diags_init(&diags);
-            dcm_snmp_err e = dcm_snmp_profile_load(profile, NULL, "--profile", &inst->profile,
-                                                   &diags);
+            dcm_snmp_err e = dcm_snmp_profile_get(profile, NULL, "--profile", &inst->profile,
+                                                  &diags);
             dcm_diags_print(&diags, stderr);
             dcm_diags_free(&diags);
             if (e != DCM_SNMP_OK)
@@ -294,7 +295,7 @@ int dcm_cmd_probe_snmp(int argc, char **argv)
     int64_t budget = (inst.target.request_timeout_ns * (inst.target.retries + 1)) * 40;
     dcm_snmp_err e = run_once(d, budget);
     const dcm_snmp_dev_stats *s = dcm_snmp_dev_stats_get(d);
-    if (s->profile && inst.auto_profile)
+    if (s->profile)
         printf("profile: %s\n", s->profile);
     if (e != DCM_SNMP_OK) {
         fprintf(stderr, "dcmetrics probe snmp: %s: %s%s%s\n", inst.target.display,

@@ -1,9 +1,10 @@
-/* `dcmetrics profiles`: the SNMP profiles compiled into the binary, with their OIDs. */
+/* `dcmetrics profiles`: the SNMP profiles compiled into the binary, or read from a profile
+ * file, with their OIDs. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "snmp_map.h"
+#include "snmp_config.h"
 
 int dcm_snmp_profiles_print(const char *name, bool names_only);
 
@@ -26,29 +27,30 @@ static void print_point(const char *prefix, const dcm_snmp_point *p)
            dcm_kind_name(p->kind), sel);
 }
 
-static int print_one(const dcm_snmp_embedded *e, bool names_only)
+/* value: a compiled-in name or a file path, read as `profile: value` would be. */
+static int print_one(const char *value, bool names_only)
 {
     dcm_diags d;
     dcm_diags_init(&d);
-    dcm_snmp_profile *p = NULL;
-    dcm_snmp_err err = dcm_snmp_profile_parse_text(e->text, e->len, e->name, &p, &d);
-    if (err != DCM_SNMP_OK) {
-        dcm_diags_print(&d, stderr);
-        dcm_diags_free(&d);
-        return 1;
-    }
+    const dcm_snmp_profile *p = NULL;
+    dcm_snmp_err err = dcm_snmp_profile_get(value, NULL, value, &p, &d);
+    dcm_diags_print(&d, stderr);
     dcm_diags_free(&d);
+    if (err != DCM_SNMP_OK)
+        return 1;
     if (names_only) {
         printf("%-24s %s (SNMP)\n", p->name, p->description ? p->description : "");
-        dcm_snmp_profile_destroy(p);
         return 0;
     }
     printf("\n%s: %s (SNMP)\n  source: %s\n", p->name, p->description,
            p->source ? p->source : "(not stated)");
     char oid[300];
     dcm_snmp_oid_format(&p->detect, oid, sizeof oid);
-    printf("  auto: %s, when the device has %s\n",
-           p->sysobjectid_count ? "for its vendor's sysObjectID" : "for any device", oid);
+    if (!dcm_snmp_profile_find(value))
+        printf("  auto: never (a profile file is used only where profile: names it)\n");
+    else
+        printf("  auto: %s, when the device has %s\n",
+               p->sysobjectid_count ? "for its vendor's sysObjectID" : "for any device", oid);
     for (size_t i = 0; i < p->point_count; i++)
         print_point("", &p->points[i]);
     for (size_t t = 0; t < p->table_count; t++) {
@@ -56,18 +58,17 @@ static int print_one(const dcm_snmp_embedded *e, bool names_only)
         for (size_t c = 0; c < p->tables[t].column_count; c++)
             print_point("  ", &p->tables[t].columns[c]);
     }
-    dcm_snmp_profile_destroy(p);
     return 0;
 }
 
 int dcm_snmp_profiles_print(const char *name, bool names_only)
 {
-    if (name) {
-        const dcm_snmp_embedded *e = dcm_snmp_profile_find(name);
-        return e ? print_one(e, names_only) : -1;
-    }
+    if (name)
+        return dcm_snmp_profile_find(name) || dcm_snmp_profile_is_file(name)
+                   ? print_one(name, names_only)
+                   : -1;
     int failed = 0;
     for (size_t i = 0; i < dcm_snmp_profile_count(); i++)
-        failed += print_one(dcm_snmp_profile_at(i), names_only);
+        failed += print_one(dcm_snmp_profile_at(i)->name, names_only);
     return failed;
 }

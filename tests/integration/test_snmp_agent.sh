@@ -2,7 +2,8 @@
 # The SNMP collector in `dcmetrics run` against Debian's snmpd serving PDU-like trees
 # (tests/integration/snmp/pdu_tree.py): v2c with profile auto, v3 authPriv (SHA/AES),
 # Raritan sensors scaled by the device's decimal digits, a Counter32 that wraps during
-# the run, and a host that never answers (which must not hold up the others). Then the
+# the run, a device model of the user's own (a profile file named by a path relative to
+# the configuration), and a host that never answers (which must not hold up the others). Then the
 # agent is restarted mid-run (engineBoots changes): v3 values must flow again.
 set -euo pipefail
 source "$DCM_SOURCE_DIR/tests/integration/snmp/common.sh"
@@ -10,6 +11,18 @@ source "$DCM_SOURCE_DIR/tests/integration/snmp/common.sh"
 PORT=$(free_udp_port)
 DEAD=$(free_udp_port)
 start_snmpd pdu "$PORT"
+mkdir -p "$work/profiles"
+cat >"$work/profiles/in-house.yaml" <<'YAML'
+name: in-house-pdu
+description: A PDU model of the site's own, read from the APC and test subtrees
+points:
+  - {name: power, oid: .1.3.6.1.4.1.318.1.1.26.4.3.1.5.1, unit: W, scale: 10}
+  - {name: volts, oid: .1.3.6.1.4.1.99999.3.0, unit: V}
+tables:
+  - name: outlet
+    columns:
+      - {name: power, oid: .1.3.6.1.4.1.318.1.1.26.9.4.3.1.7, unit: W, sum: outlets.power}
+YAML
 cat >"$work/site.yaml" <<YAML
 agent: {site: snmp, interval: 1s, log_level: info}
 collectors:
@@ -26,6 +39,7 @@ collectors:
     profile: apc-rpdu2
     timeout: 900ms
   - {name: rar, type: snmp, host: "127.0.0.1:$PORT", profile: raritan-pdu2}
+  - {name: house, type: snmp, host: "127.0.0.1:$PORT", profile: profiles/in-house.yaml}
   - name: wrap
     type: snmp
     host: "127.0.0.1:$PORT"
@@ -78,6 +92,11 @@ ok("rar.inlet.1.1.voltage", 230.1, "V")
 ok("rar.power", 2200, "W")
 ok("rar.inlet.1.2.energy", 9000, "Wh")
 ok("wrap.volts", 230.5, "V")
+# The profile file: 345 x 10 W; outlets 101..124 W and their sum.
+ok("house.power", 3450, "W")
+ok("house.volts", 230.5, "V")
+ok("house.outlet.24.power", 124, "W")
+ok("house.outlets.power", 2700, "W")
 ok("wrap.big", None, "Wh")
 # The Counter32 starts 1000 below 2^32 and grows 300 per second: it wraps in the run.
 w = [r["value"] for r in by["wrap.energy"] if r["quality"] == "ok"]
@@ -93,6 +112,7 @@ assert len(by["pdu-a1.power"]) >= 6, len(by["pdu-a1.power"])
 print("phase 1 ok:", len(by), "points")
 PYEOF
 grep -q "profile apc-rpdu2" "$work/run.err" || { echo "FAIL: auto did not pick apc-rpdu2"; cat "$work/run.err"; exit 1; }
+grep -q "profile in-house-pdu" "$work/run.err" || { echo "FAIL: the profile file's name is not logged"; cat "$work/run.err"; exit 1; }
 
 # Phase 2: the agent restarts (same engine id, engineBoots + 1) while dcmetrics runs.
 "$DCMETRICS" run -c "$work/site.yaml" --state-dir "$work/state" --points \

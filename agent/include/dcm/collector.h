@@ -3,10 +3,11 @@
  *
  * A collector is a static descriptor: its name, the ABI version it was built for, a
  * declarative table of its config keys, and init/poll/close. The core owns everything
- * else: it validates the config against the key table before init, schedules poll() on
- * a worker thread (one per instance), enforces the per-device deadline, and applies the
- * circuit breaker and backoff (capped at 60 s) when poll() fails. A collector never
- * sleeps, never spawns threads and never blocks longer than its timeout.
+ * else: it validates the config against the key table (and the descriptor's optional
+ * check hook) before init, schedules poll() on a worker thread (one per instance),
+ * enforces the per-device deadline, and applies the circuit breaker and backoff (capped
+ * at 60 s) when poll() fails. A collector never sleeps, never spawns threads and never
+ * blocks longer than its timeout.
  *
  * Ownership: the core owns the ctx and the config nodes for the instance's lifetime; the
  * collector owns *state (allocated in init, freed in close). Strings passed to the core
@@ -128,6 +129,10 @@ typedef struct dcm_collector_descriptor {
      * is then unused and may be NULL). Added without changing the ABI version: older
      * descriptors leave it zero. */
     const dcm_collector_async *async;
+    /* Optional: deeper checks of one entry at configuration load (after its keys passed
+     * the key table), adding file:line:column diagnostics. NULL: keys only. Added without
+     * changing the ABI version: older descriptors leave it zero. */
+    void (*check)(const dcm_node *item, const char *path, dcm_diags *diags);
 } dcm_collector_descriptor;
 
 /* ---- services the core gives a collector (all thread-safe for the calling instance) */
