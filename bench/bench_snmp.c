@@ -7,9 +7,13 @@
  * the resident memory.
  *
  * Usage: bench_snmp --targets FILE --oids FILE [--seconds S] [--warmup S]
- *                   [--max-varbinds N] [--community C]
+ *                   [--max-varbinds N] [--community C] [--inline] [--unit count|W]
  *   FILE of targets: one HOST:PORT a line, one device each; FILE of OIDs: one numeric
- *   OID a line, read from every device (as GET, max_varbinds per request).
+ *   OID a line, read from every device (as GET, max_varbinds per request): a profile file
+ *   that every device names, or with --inline the points written out in every entry.
+ *   o00 is in W and feeds the IT role; the other OIDs are counts (MIB-II counters: carried,
+ *   not integrated) or, with --unit W, power readings that the engine integrates and the
+ *   ledger stores as every PDU outlet's power would be.
  *   Defaults: 30 s measured after 5 s of warm-up, max_varbinds 60, community public.
  * The last line is a summary for scripts: "RESULT key=value ...".
  */
@@ -76,20 +80,40 @@ static void free_lines(char **lines, size_t n)
 }
 
 /* Devices p00001.. with points o00..; p00001.o00 of every device feeds the IT role (as
- * one power reading of a PDU would), so the engine integrates one point per device. */
+ * one power reading of a PDU would), so the engine integrates one point per device. The
+ * points are a profile file that every entry names (as a site with 1,000 PDUs of one
+ * model would write it), or with `inline` written out in each entry. */
+static bool write_profile(const char *path, char **oids, size_t noids, const char *unit)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, "name: bench-pdu\ndescription: MIB-II scalars standing in for a PDU's readings\n"
+               "points:\n");
+    for (size_t i = 0; i < noids; i++)
+        fprintf(f, "  - {name: o%02zu, oid: %s, unit: %s}\n", i, oids[i], i == 0 ? "W" : unit);
+    return fclose(f) == 0;
+}
+
 static char *agent_yaml(char **targets, size_t ntargets, char **oids, size_t noids,
-                        int max_varbinds, const char *community, const char *state_dir)
+                        int max_varbinds, const char *community, const char *state_dir,
+                        const char *profile, const char *unit)
 {
     dcm_bench_text t = {0};
     bool ok = dcm_bench_append(&t, "agent: {site: bench, interval: 1s, log_level: warn, state_dir: %s}\n"
                          "collectors:\n", state_dir);
     for (size_t d = 0; ok && d < ntargets; d++) {
         ok = dcm_bench_append(&t, "  - name: p%05zu\n    type: snmp\n    host: \"%s\"\n    version: 2c\n"
-                        "    community: %s\n    max_varbinds: %d\n    points:\n",
+                        "    community: %s\n    max_varbinds: %d\n",
                     d + 1, targets[d], community, max_varbinds);
+        if (profile) {
+            ok = ok && dcm_bench_append(&t, "    profile: %s\n", profile);
+            continue;
+        }
+        ok = ok && dcm_bench_append(&t, "    points:\n");
         for (size_t i = 0; ok && i < noids; i++)
             ok = dcm_bench_append(&t, "      - {name: o%02zu, oid: %s, unit: %s}\n", i, oids[i],
-                        i == 0 ? "W" : "count");
+                        i == 0 ? "W" : unit);
     }
     ok = ok && dcm_bench_append(&t, "site:\n  timezone: UTC\n  roles:\n    it: [\"p*.o00\"]\n");
     if (!ok) {
@@ -303,9 +327,12 @@ int main(int argc, char **argv)
         {"targets", required_argument, NULL, 't'}, {"oids", required_argument, NULL, 'o'},
         {"seconds", required_argument, NULL, 's'}, {"warmup", required_argument, NULL, 'w'},
         {"max-varbinds", required_argument, NULL, 'm'},
-        {"community", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
-    const char *targets_file = NULL, *oids_file = NULL, *community = "public";
+        {"community", required_argument, NULL, 'c'}, {"inline", no_argument, NULL, 'i'},
+        {"unit", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0}};
+    const char *targets_file = NULL, *oids_file = NULL, *community = "public", *unit = "count";
     int seconds = 30, warmup = 5, max_varbinds = 60, c;
+    bool inline_points = false;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 't': targets_file = optarg; break;
@@ -314,12 +341,15 @@ int main(int argc, char **argv)
         case 'w': warmup = atoi(optarg); break;
         case 'm': max_varbinds = atoi(optarg); break;
         case 'c': community = optarg; break;
+        case 'i': inline_points = true; break;
+        case 'u': unit = optarg; break;
         default: goto usage;
         }
     }
     if (!targets_file || !oids_file || seconds < 1 || warmup < 0 || max_varbinds < 1 ||
         max_varbinds > 256 || strspn(community, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
-                                  strlen(community))
+                                  strlen(community) ||
+        (strcmp(unit, "count") != 0 && strcmp(unit, "W") != 0))
         goto usage;
     size_t ntargets = 0, noids = 0;
     char **targets = read_lines(targets_file, &ntargets), **oids = read_lines(oids_file, &noids);
@@ -336,9 +366,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_snmp: %s: %s\n", state_dir, strerror(errno));
         goto out;
     }
-    yaml = agent_yaml(targets, ntargets, oids, noids, max_varbinds, community, state_dir);
-    if (yaml)
+    char profile[300];
+    snprintf(profile, sizeof profile, "%s/bench-pdu.yaml", state_dir);
+    if (!inline_points && !write_profile(profile, oids, noids, unit)) {
+        fprintf(stderr, "bench_snmp: cannot write %s: %s\n", profile, strerror(errno));
+        dcm_remove_tree(state_dir);
+        goto out;
+    }
+    yaml = agent_yaml(targets, ntargets, oids, noids, max_varbinds, community, state_dir,
+                      inline_points ? NULL : profile, unit);
+    if (yaml) {
+        printf("points: %s; o00 in W, the others in %s\n",
+               inline_points ? "written out in every entry" : "one profile file named by every entry",
+               unit);
         rc = run(yaml, ntargets, noids, warmup, seconds);
+    }
     dcm_remove_tree(state_dir);
 out:
     free_lines(targets, ntargets);
@@ -346,7 +388,7 @@ out:
     return rc;
 usage:
     fprintf(stderr, "usage: bench_snmp --targets FILE --oids FILE [--seconds S] [--warmup S] "
-                    "[--max-varbinds N] [--community C]\n");
+                    "[--max-varbinds N] [--community C] [--inline] [--unit count|W]\n");
     return 2;
 }
 

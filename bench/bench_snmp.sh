@@ -8,9 +8,12 @@
 # and prints a table. snmpd processes are started on free loopback ports and stopped on exit.
 #   usage: bench/bench_snmp.sh BUILD_DIR [PDU_COUNTS] [SECONDS] [SNMPD_PROCESSES]
 #   defaults: "100 1000", 30 s measured after the warm-up, 8 snmpd processes.
-#   environment: PARALLEL (snmpbulkget clients at once, default 8), CEILING_REQUESTS
-#   (requests per snmpbulkget run, default 3000), MAX_VARBINDS (per GET, default 60), WARMUP
-#   (seconds before measuring, default 5 + PDUs / 25: every point must be declared first).
+#   environment: INLINE=1 (the 60 points written out in every entry instead of one profile
+#   file that every entry names), UNIT=W (the 59 other OIDs read as power in W, integrated
+#   and stored in the ledger, instead of counts), PARALLEL (snmpbulkget clients at once,
+#   default 8), CEILING_REQUESTS (requests per snmpbulkget run, default 3000),
+#   MAX_VARBINDS (per GET, default 60), WARMUP (seconds before measuring, default
+#   5 + PDUs / 25: every point must be declared first).
 set -euo pipefail
 build=${1:?usage: bench_snmp.sh BUILD_DIR [PDU_COUNTS] [SECONDS] [SNMPD_PROCESSES]}
 counts=${2:-"100 1000"}
@@ -114,7 +117,7 @@ for n in $counts; do
     c0=$(snmpd_ticks)
     t0=$(date +%s.%N)
     "$bench" --targets "$work/t$n" --oids "$work/oids" --seconds "$seconds" --warmup "$warm" \
-        --max-varbinds "$varbinds" | tee "$work/out$n"
+        --max-varbinds "$varbinds" ${INLINE:+--inline} --unit "${UNIT:-count}" | tee "$work/out$n"
     t1=$(date +%s.%N)
     c1=$(snmpd_ticks)
     agent_snmpd=$(awk -v c0="$c0" -v c1="$c1" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
