@@ -232,20 +232,34 @@ static bool engine_room(dcm_runtime *rt)
 /* Takes in the points declared since the last call. A point goes to the engine when it
  * feeds a role or measures something the engine sums (energy, heat, water, utilisation);
  * the rest (voltages, counts, temperatures) are only carried to the outputs, with no
- * engine state. Points with a ledger resume their integrator state from it. */
+ * engine state. Points with a ledger resume their integrator state from it.
+ *
+ * The registry's lock is held only to read and write each point's entry, not across the
+ * engine and ledger work: collectors take that lock to emit, and a thousand devices
+ * declaring tens of thousands of points at start must not wait for the ledger. The ledger
+ * rows of new points go in one transaction (nothing else is pending here: the previous
+ * pass committed). */
 static void sync_points(dcm_runtime *rt)
 {
     pthread_mutex_lock(&rt->points.lock);
     size_t count = rt->points.count;
+    pthread_mutex_unlock(&rt->points.lock);
+    bool txn = rt->ledger && !rt->in_txn && rt->synced < count;
+    if (txn)
+        ledger_txn_begin(rt);
     for (size_t i = rt->synced; i < count; i++) {
+        pthread_mutex_lock(&rt->points.lock);
         dcm_point *pt = &rt->points.items[i];
-        dcm_quantity quantity = pt->unit->quantity;
-        dcm_point_def def = {.quantity = quantity, .kind = (dcm_kind)pt->kind, .zone = -1};
-        if (pt->limits) {
-            def.wrap_modulus = pt->limits->wrap_modulus;
-            def.max_rate = pt->limits->max_rate;
-        }
-        bool mapped = dcm_site_map_point(&rt->cfg->site, pt->id, &def);
+        const char *point_id = pt->id; /* pooled: stays valid when the registry grows */
+        const dcm_unit_info *unit = pt->unit;
+        dcm_kind kind = (dcm_kind)pt->kind;
+        dcm_point_limits limits = pt->limits ? *pt->limits : (dcm_point_limits){0, 0};
+        pthread_mutex_unlock(&rt->points.lock);
+
+        dcm_quantity quantity = unit->quantity;
+        dcm_point_def def = {.quantity = quantity, .kind = kind, .zone = -1,
+                             .wrap_modulus = limits.wrap_modulus, .max_rate = limits.max_rate};
+        bool mapped = dcm_site_map_point(&rt->cfg->site, point_id, &def);
         if (!mapped && quantity == DCM_QTY_OTHER) {
             rt->synced = i + 1;
             continue;
@@ -257,30 +271,34 @@ static void sync_points(dcm_runtime *rt)
         uint32_t id;
         if (!engine_room(rt) || dcm_engine_add_point(rt->engine, &def, &id) != DCM_METRICS_OK ||
             id != rt->engine_points) {
-            dcm_log(DCM_LOG_ERROR, "pipeline", "cannot add point '%s' to the engine", pt->id);
+            dcm_log(DCM_LOG_ERROR, "pipeline", "cannot add point '%s' to the engine", point_id);
             break;
         }
         int64_t ledger_key = -1;
         if (rt->ledger && quantity != DCM_QTY_OTHER &&
-            dcm_ledger_point(rt->ledger, pt->id, pt->unit->canonical, (dcm_kind)pt->kind,
-                             def.quantity, &ledger_key) == DCM_LEDGER_OK) {
+            dcm_ledger_point(rt->ledger, point_id, unit->canonical, kind, def.quantity,
+                             &ledger_key) == DCM_LEDGER_OK) {
             dcm_point_state st;
             bool found = false;
             if (dcm_ledger_get_state(rt->ledger, ledger_key, &st, &found) == DCM_LEDGER_OK &&
                 found) {
                 dcm_engine_restore_point(rt->engine, id, &st);
-                dcm_log(DCM_LOG_DEBUG, "pipeline", "%s: resumed from the ledger", pt->id);
+                dcm_log(DCM_LOG_DEBUG, "pipeline", "%s: resumed from the ledger", point_id);
             }
         }
         rt->pending[id].ledger_key = ledger_key;
-        rt->point_names[id] = pt->id;
+        rt->point_names[id] = point_id;
         rt->engine_points = id + 1;
+        pthread_mutex_lock(&rt->points.lock);
+        pt = &rt->points.items[i];
         pt->engine_id = id;
         free(pt->limits); /* the engine has its own copy */
         pt->limits = NULL;
+        pthread_mutex_unlock(&rt->points.lock);
         rt->synced = i + 1;
     }
-    pthread_mutex_unlock(&rt->points.lock);
+    if (txn)
+        ledger_txn_commit(rt);
 }
 
 /* ------------------------------------------------------------ TTM seeding */
